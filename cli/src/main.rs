@@ -1,0 +1,2 @@
+//! `cityguide`: the publisher's and developer's tool.
+fn main() {}
