@@ -1,2 +1,190 @@
-//! `cityguide`: the publisher's and developer's tool.
-fn main() {}
+//! `cityguide`: the tool a city's culture department uses to build and check its content pack, and developers use
+//! to look inside packs.
+//!
+//! Every command prints what a person needs on stdout, problems on stderr, and exits non-zero when something is
+//! wrong, so it works the same from a terminal and from a script.
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+use cityguide_core::build::{BuildOptions, build_pack};
+use cityguide_core::export::places_geojson;
+use cityguide_core::pack::PackFile;
+use clap::{Args, Parser, Subcommand};
+
+mod inspect;
+
+/// cityguide — build, check and explore offline city guide content packs.
+///
+/// A content pack holds a city's places, texts in many languages, tours and accessibility information. Build it
+/// from the spreadsheet (CSV) and GIS (GeoJSON) files in a source folder, check it, and publish it.
+#[derive(Parser)]
+#[command(name = "cityguide", version, about, long_about)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Build, inspect, verify and export content packs.
+    #[command(subcommand)]
+    Pack(PackCommand),
+}
+
+#[derive(Subcommand)]
+enum PackCommand {
+    /// Build a pack from a source folder (city.toml, categories.csv, places.csv, texts/, tours...).
+    ///
+    /// Every problem in the sources is listed as FILE:LINE:COLUMN: what is wrong and how to fix it. Nothing is
+    /// written unless all errors are fixed; warnings do not stop the build.
+    Build(BuildArgs),
+    /// Show what a pack contains: city, version, counts, languages and how complete each one is.
+    Inspect {
+        /// The pack file.
+        file: PathBuf,
+        /// Print JSON instead of text.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Check that a pack file is complete and valid (exit 0), or say why not (exit 1).
+    Verify {
+        /// The pack file.
+        file: PathBuf,
+    },
+    /// Export a pack's places as open data.
+    Export {
+        /// The pack file.
+        file: PathBuf,
+        /// Write GeoJSON (the only format for now).
+        #[arg(long, required = true)]
+        geojson: bool,
+        /// Write to this file instead of the terminal.
+        #[arg(short, long)]
+        output: Option<PathBuf>,
+    },
+}
+
+#[derive(Args)]
+struct BuildArgs {
+    /// Folder with the sources, e.g. data/varna.
+    source: PathBuf,
+    /// Where to write the pack, e.g. varna.pack.
+    #[arg(short, long)]
+    output: PathBuf,
+    /// Content version to write instead of the one in city.toml.
+    #[arg(long = "content-version")]
+    content_version: Option<u64>,
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    match run(cli) {
+        Ok(code) => code,
+        Err(msg) => {
+            eprintln!("error: {msg}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn run(cli: Cli) -> Result<ExitCode, String> {
+    match cli.command {
+        Command::Pack(PackCommand::Build(args)) => build(&args),
+        Command::Pack(PackCommand::Inspect { file, json }) => {
+            let pack = open(&file)?;
+            inspect::print(&pack, json)?;
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Pack(PackCommand::Verify { file }) => match PackFile::open(&file) {
+            Ok(pack) => {
+                let m = pack.meta();
+                println!("{}: valid pack of {} version {}", file.display(), m.city_id(), m.version());
+                Ok(ExitCode::SUCCESS)
+            }
+            Err(e) => {
+                eprintln!("{}: {e}", file.display());
+                Ok(ExitCode::FAILURE)
+            }
+        },
+        Command::Pack(PackCommand::Export { file, geojson: _, output }) => {
+            let pack = open(&file)?;
+            let fc = places_geojson(&pack.to_content());
+            let text = serde_json::to_string_pretty(&fc).map_err(|e| e.to_string())? + "\n";
+            match output {
+                Some(path) => write_atomic(&path, text.as_bytes())?,
+                None => std::io::stdout().write_all(text.as_bytes()).map_err(|e| e.to_string())?,
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+    }
+}
+
+fn open(file: &Path) -> Result<PackFile, String> {
+    PackFile::open(file).map_err(|e| format!("{}: {e}", file.display()))
+}
+
+fn build(args: &BuildArgs) -> Result<ExitCode, String> {
+    let opts = BuildOptions { version: args.content_version, created: None };
+    match build_pack(&args.source, &opts) {
+        Ok(built) => {
+            for w in &built.warnings {
+                eprintln!("{}", prefixed(&args.source, w));
+            }
+            write_atomic(&args.output, &built.bytes)?;
+            let c = &built.content;
+            println!(
+                "built {}: {} version {}, {} places, {} tours, {} categories, languages {}, {} bytes{}",
+                args.output.display(),
+                c.meta.city_id,
+                c.meta.version,
+                c.places.len(),
+                c.tours.len(),
+                c.categories.len(),
+                c.meta.languages.join(","),
+                built.bytes.len(),
+                match built.warnings.len() {
+                    0 => String::new(),
+                    n => format!(" ({n} warnings)"),
+                }
+            );
+            Ok(ExitCode::SUCCESS)
+        }
+        Err(failed) => {
+            for d in &failed.diagnostics {
+                eprintln!("{}", prefixed(&args.source, d));
+            }
+            let n = failed.errors().count();
+            eprintln!("{n} error(s): nothing was written. Fix the problems above and build again.");
+            Ok(ExitCode::FAILURE)
+        }
+    }
+}
+
+/// A diagnostic with its file given relative to the current directory, so editors can jump to it.
+fn prefixed(source: &Path, d: &cityguide_core::build::Diagnostic) -> String {
+    let mut d = d.clone();
+    let joined = source.join(&d.file);
+    if joined.exists() || !Path::new(&d.file).is_absolute() {
+        d.file = joined.display().to_string();
+    }
+    d.to_string()
+}
+
+/// Writes through a temporary file and a rename, so a failed or interrupted write never leaves half a file.
+fn write_atomic(path: &Path, bytes: &[u8]) -> Result<(), String> {
+    let dir = path.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
+    let name = path.file_name().ok_or_else(|| format!("{} is not a file name", path.display()))?;
+    let tmp = dir.join(format!(".{}.tmp{}", name.to_string_lossy(), std::process::id()));
+    let result = (|| {
+        let mut f = std::fs::File::create(&tmp)?;
+        f.write_all(bytes)?;
+        f.sync_all()?;
+        std::fs::rename(&tmp, path)
+    })();
+    result.map_err(|e| {
+        let _ = std::fs::remove_file(&tmp);
+        format!("cannot write {}: {e}", path.display())
+    })
+}

@@ -18,6 +18,7 @@
 extern crate alloc;
 
 pub mod build;
+pub mod export;
 pub mod geodesy;
 pub mod lang;
 pub mod model;

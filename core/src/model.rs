@@ -326,3 +326,44 @@ pub struct FeedbackRouteRec {
 /// Report kinds a feedback route may name.
 pub const FEEDBACK_KINDS: [&str; 9] =
     ["accessibility", "damage", "cleanliness", "closure", "information", "safety", "suggestion", "rating", "other"];
+
+/// How many records have each kind of text in one language.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct LanguageCoverage {
+    /// The language.
+    pub lang: String,
+    /// Places with a name.
+    pub names: usize,
+    /// Places with a summary.
+    pub summaries: usize,
+    /// Places with a description.
+    pub descriptions: usize,
+    /// Places with easy-read text.
+    pub easy_read: usize,
+    /// Tours with a title.
+    pub tour_titles: usize,
+    /// Categories with a name.
+    pub category_names: usize,
+}
+
+impl Content {
+    /// Text coverage per declared language, in the pack's language order.
+    pub fn language_coverage(&self) -> Vec<LanguageCoverage> {
+        let count = |f: &dyn Fn(&PlaceRec) -> &Texts, lang: &str| {
+            self.places.iter().filter(|p| f(p).get(lang).is_some_and(|t| !t.is_empty())).count()
+        };
+        self.meta
+            .languages
+            .iter()
+            .map(|lang| LanguageCoverage {
+                lang: lang.clone(),
+                names: count(&|p| &p.name, lang),
+                summaries: count(&|p| &p.summary, lang),
+                descriptions: count(&|p| &p.description, lang),
+                easy_read: count(&|p| &p.easy_read, lang),
+                tour_titles: self.tours.iter().filter(|t| t.title.contains_key(lang)).count(),
+                category_names: self.categories.iter().filter(|c| c.name.contains_key(lang)).count(),
+            })
+            .collect()
+    }
+}

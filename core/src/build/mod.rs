@@ -65,6 +65,8 @@ impl BuildFailed {
 #[derive(Default)]
 pub(crate) struct Ctx {
     diags: Vec<Diagnostic>,
+    /// Records refused for their own errors (`"place:ID"`, `"tour:ID"`): references to them are not reported again.
+    rejected: BTreeSet<String>,
 }
 
 impl Ctx {
@@ -78,6 +80,14 @@ impl Ctx {
 
     fn push(&mut self, severity: Severity, file: &str, line: usize, column: usize, message: String) {
         self.diags.push(Diagnostic { severity, file: file.to_owned(), line, column, message });
+    }
+
+    fn reject(&mut self, kind: &str, id: &str) {
+        self.rejected.insert(format!("{kind}:{id}"));
+    }
+
+    fn is_rejected(&self, kind: &str, id: &str) -> bool {
+        self.rejected.contains(&format!("{kind}:{id}"))
     }
 
     fn has_errors(&self) -> bool {
@@ -169,7 +179,7 @@ fn read_city(dir: &Path, opts: &BuildOptions, ctx: &mut Ctx) -> Option<Meta> {
         Ok(c) => c,
         Err(e) => {
             let (line, col) = e.span().map_or((1, 1), at);
-            ctx.error(CITY, line, col, format!("{}", e.message()));
+            ctx.error(CITY, line, col, e.message().to_string());
             return None;
         }
     };
@@ -569,6 +579,7 @@ fn parse_place(raw: &RawPlace<'_>, known: &Known<'_>, ctx: &mut Ctx) -> Option<P
     }
     let errors_after = ctx.diags.iter().filter(|d| d.severity == Severity::Error).count();
     if errors_after > errors_before {
+        ctx.reject("place", &id);
         return None;
     }
     Some(PlaceRec {
@@ -757,6 +768,7 @@ fn read_texts(dir: &Path, meta: &Meta, t: &mut TextTargets<'_>, ctx: &mut Ctx) {
                         put(&mut p.description, description);
                         put(&mut p.easy_read, easy_read);
                     }
+                    None if ctx.is_rejected("place", id) => {}
                     None => f.error(
                         ctx,
                         row,
@@ -772,6 +784,7 @@ fn read_texts(dir: &Path, meta: &Meta, t: &mut TextTargets<'_>, ctx: &mut Ctx) {
                         put(&mut x.description, description);
                         put(&mut x.easy_read, easy_read);
                     }
+                    None if ctx.is_rejected("tour", id) => {}
                     None => f.error(ctx, row, c_id, format!("unknown tour {id:?}; it is not in tours.csv")),
                 },
                 other => f.error(ctx, row, c_type, format!("type {other:?} is not one of category, place, tour")),
@@ -799,6 +812,9 @@ fn read_media(dir: &Path, meta: &Meta, places: &mut [PlaceRec], ctx: &mut Ctx) {
     for row in &f.rows {
         let pid = f.get(row, c_place);
         let Some(&pi) = idx.get(pid) else {
+            if ctx.is_rejected("place", pid) {
+                continue;
+            }
             f.error(ctx, row, c_place, format!("unknown place {pid:?}; it is not in places.csv or places.geojson"));
             continue;
         };
@@ -880,7 +896,7 @@ fn read_tours(dir: &Path, meta: &Meta, places: &[PlaceRec], ctx: &mut Ctx) -> (V
             f.error(ctx, row, c_stops, "a tour needs at least two stops: place ids separated by ';'");
         }
         for s in &stops {
-            if !place_pos.contains_key(s.as_str()) {
+            if !place_pos.contains_key(s.as_str()) && !ctx.is_rejected("place", s) {
                 f.error(ctx, row, c_stops, format!("tour stop {s:?} does not exist; use an id from places.csv"));
             }
         }
@@ -942,6 +958,7 @@ fn read_tours(dir: &Path, meta: &Meta, places: &[PlaceRec], ctx: &mut Ctx) -> (V
             }
         }
         if ctx.diags[before..].iter().any(|d| d.severity == Severity::Error) {
+            ctx.reject("tour", &id);
             continue;
         }
         let (line, column) = f.at(row, c_id);
