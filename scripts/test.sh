@@ -1,0 +1,21 @@
+#!/usr/bin/env bash
+# Runs every test of the project from a fresh clone on a fresh machine; installs what it needs itself.
+# Exit status is non-zero if any step fails.
+set -euo pipefail
+root=$(cd "$(dirname "$0")/.." && pwd)
+cd "$root"
+
+step() { printf '\n==> %s\n' "$*"; }
+
+step "generated code is fresh (installs flatc 25.12.19 if missing)"
+scripts/generate.sh --check
+export PATH="$(python3 -c 'import sysconfig; print(sysconfig.get_path("scripts"))'):$PATH"
+
+step "formatting"
+cargo fmt --all -- --check
+
+step "lints"
+cargo clippy --workspace --all-targets --locked -- -D warnings
+
+step "Rust tests"
+cargo test --workspace --locked
