@@ -26,16 +26,54 @@ pub fn distance_to_path_m(p: (f64, f64), path: &[(f64, f64)]) -> f64 {
 }
 
 fn distance_to_segment_m(p: (f64, f64), a: (f64, f64), b: (f64, f64)) -> f64 {
-    // Project onto a plane tangent at `a`, scaled in metres.
-    let k = std::f64::consts::PI / 180.0 * 6_371_008.8;
+    distance_m(p, project_to_segment(p, a, b).1)
+}
+
+/// Metres per degree of latitude on the mean Earth radius (the radius geo's Haversine uses).
+const M_PER_DEG: f64 = std::f64::consts::PI / 180.0 * 6_371_008.8;
+
+/// Whether `p` is a usable `(lat, lon)` position: finite, latitude within ±90°.
+pub fn is_valid_position(p: (f64, f64)) -> bool {
+    p.0.is_finite() && p.1.is_finite() && p.0.abs() <= 90.0
+}
+
+/// Longitude difference `to - from` in degrees, wrapped into [-180, 180) so a segment across the antimeridian is short.
+fn lon_delta(from: f64, to: f64) -> f64 {
+    let d = (to - from) % 360.0;
+    if d >= 180.0 {
+        d - 360.0
+    } else if d < -180.0 {
+        d + 360.0
+    } else {
+        d
+    }
+}
+
+/// Projects `p` onto the segment `a`–`b` on a plane tangent at `a` (scaled in metres), the local flat approximation
+/// that is exact enough for street-scale segments.
+///
+/// Returns `t` in `[0, 1]`, how far along the segment the foot lies (0 at `a`, 1 at `b`; 0 for a zero-length
+/// segment), and the foot itself as `(lat, lon)`. Longitude differences are taken the short way round, so a segment
+/// across the antimeridian works.
+pub fn project_to_segment(p: (f64, f64), a: (f64, f64), b: (f64, f64)) -> (f64, (f64, f64)) {
     let cos = a.0.to_radians().cos();
-    let to_xy = |q: (f64, f64)| ((q.1 - a.1) * k * cos, (q.0 - a.0) * k);
+    let to_xy = |q: (f64, f64)| (lon_delta(a.1, q.1) * M_PER_DEG * cos, (q.0 - a.0) * M_PER_DEG);
     let (bx, by) = to_xy(b);
     let (px, py) = to_xy(p);
     let len2 = bx * bx + by * by;
-    let t = if len2 == 0.0 { 0.0 } else { ((px * bx + py * by) / len2).clamp(0.0, 1.0) };
-    let foot = (a.0 + (t * by) / k, a.1 + if cos == 0.0 { 0.0 } else { (t * bx) / (k * cos) });
-    distance_m(p, foot)
+    let t = if len2 > 0.0 { ((px * bx + py * by) / len2).clamp(0.0, 1.0) } else { 0.0 };
+    // `clamp` passes NaN through; a NaN `p` gives `t = 0`, never a NaN along-distance.
+    let t = if t.is_nan() { 0.0 } else { t };
+    let foot = (a.0 + t * (b.0 - a.0), a.1 + t * lon_delta(a.1, b.1));
+    (t, foot)
+}
+
+/// The position `east_m` metres east and `north_m` metres north of `p`, on a local flat approximation (good to a few
+/// kilometres away from the poles). Handy for simulating walks and GPS noise.
+pub fn offset_m(p: (f64, f64), east_m: f64, north_m: f64) -> (f64, f64) {
+    let cos = p.0.to_radians().cos();
+    let lon = if cos.abs() < 1e-12 { p.1 } else { p.1 + east_m / (M_PER_DEG * cos) };
+    (p.0 + north_m / M_PER_DEG, lon)
 }
 
 #[cfg(test)]
@@ -55,5 +93,32 @@ mod tests {
         assert!(distance_to_path_m((43.0, 27.005), &path) < 0.5);
         let off = distance_to_path_m((43.001, 27.005), &path);
         assert!((100.0..125.0).contains(&off), "{off}");
+    }
+
+    #[test]
+    fn projection_clamps_and_handles_degenerate_segments() {
+        let (a, b) = ((43.0, 27.0), (43.0, 27.01));
+        let (t, _) = project_to_segment((43.0, 27.005), a, b);
+        assert!((t - 0.5).abs() < 1e-9, "{t}");
+        assert_eq!(project_to_segment((43.0, 26.9), a, b).0, 0.0);
+        assert_eq!(project_to_segment((43.0, 27.2), a, b).0, 1.0);
+        assert_eq!(project_to_segment((43.1, 27.0), a, a), (0.0, a));
+        assert_eq!(project_to_segment((f64::NAN, 27.0), a, b).0, 0.0);
+    }
+
+    #[test]
+    fn projection_across_the_antimeridian() {
+        let (a, b) = ((0.0, 179.99), (0.0, -179.99));
+        let (t, foot) = project_to_segment((0.001, 180.0), a, b);
+        assert!((t - 0.5).abs() < 1e-6, "{t}");
+        assert!(distance_m(foot, (0.0, 180.0)) < 0.5);
+        assert!(distance_to_path_m((0.001, 180.0), &[a, b]) < 112.0);
+    }
+
+    #[test]
+    fn offsets_are_metres() {
+        let p = (43.2, 27.9);
+        let q = offset_m(p, 300.0, 400.0);
+        assert!((distance_m(p, q) - 500.0).abs() < 1.0, "{}", distance_m(p, q));
     }
 }

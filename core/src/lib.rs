@@ -23,4 +23,6 @@ pub mod geodesy;
 pub mod lang;
 pub mod model;
 pub mod pack;
+pub mod proximity;
+pub mod tour;
 pub mod translit;
