@@ -28,7 +28,10 @@
 //!   open 3 real hours that night, and a period lying entirely inside the gap is never reported as an opening.
 //! - *Fall back* (last Sunday of October, 04:00 → 03:00): the repeated hour is judged by its wall-clock reading both
 //!   times, so `Mo-Su 01:00-05:00` is open 5 real hours; a boundary inside the repeated hour is its next
-//!   occurrence after `now` (at 03:40 EEST, "closes 03:30" means 03:30 EET, the second 03:30).
+//!   occurrence after `now` (at 03:10 EET, the second pass, "closes 03:30" means 03:30 EET). Known limitation: the
+//!   look-ahead walks the wall clock forward, so from the *first* pass of the repeated hour it does not foresee the
+//!   second one: with `Mo-Su 01:00-03:30`, at 03:40 EEST the answer is "closed, opens 01:00 tomorrow" although the
+//!   wall clock will read 03:00–03:30 again twenty minutes later (and the status then is open).
 //!
 //! # Public holidays
 //!
@@ -183,10 +186,7 @@ pub fn parse(expr: &str) -> Option<ParsedHours> {
         return None;
     }
     let marked = mark_comment_only_rules(expr);
-    marked
-        .and_then(|m| m.parse::<OpeningHours>().ok())
-        .or_else(|| expr.parse::<OpeningHours>().ok())
-        .map(ParsedHours)
+    marked.and_then(|m| m.parse::<OpeningHours>().ok()).or_else(|| expr.parse::<OpeningHours>().ok()).map(ParsedHours)
 }
 
 /// Rewrites every rule that is only a comment (`"by appointment"`) to `unknown "by appointment"`.
