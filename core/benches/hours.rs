@@ -23,7 +23,7 @@ fn bench(c: &mut Criterion) {
     c.bench_function("parse typical", |b| b.iter(|| hours::parse(black_box(TYPICAL))));
     c.bench_function("status_parsed typical open", |b| b.iter(|| sofia.status_parsed(&typical, black_box(open))));
     c.bench_function("status_parsed typical closed", |b| b.iter(|| sofia.status_parsed(&typical, black_box(closed))));
-    c.bench_function("status typical (parse + evaluate)", |b| b.iter(|| sofia.status(Some(black_box(TYPICAL)), open)));
+    c.bench_function("status typical (parse cache hit)", |b| b.iter(|| sofia.status(Some(black_box(TYPICAL)), open)));
     c.bench_function("status_parsed busy", |b| b.iter(|| sofia.status_parsed(&busy, black_box(closed))));
     c.bench_function("status_parsed 24/7", |b| {
         let p = hours::parse("24/7").unwrap();

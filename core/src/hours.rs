@@ -60,6 +60,9 @@
 //! assert_eq!(status.label(now), "open, closes 17:00");
 //! ```
 
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+
 use chrono::{DateTime, FixedOffset, LocalResult, NaiveDate, NaiveDateTime, NaiveTime, TimeDelta, TimeZone, Utc};
 use chrono_tz::Tz;
 use opening_hours::localization::{Coordinates, Country, Localize, NoLocation};
@@ -267,15 +270,22 @@ impl Localize for CityLocale {
 
 /// Evaluates opening hours of one city. Cheap to clone; Send + Sync.
 ///
-/// Holds the city's time zone, its public holidays and optionally its position (for sun events). Parsing is not
-/// cached here: [`HoursContext::status`] parses on every call (a few microseconds); an engine that evaluates the
-/// same place repeatedly should keep a [`ParsedHours`] from [`parse`] and call [`HoursContext::status_parsed`].
+/// Holds the city's time zone, its public holidays and optionally its position (for sun events).
+///
+/// Parsing costs about ten times an evaluation (tens of microseconds against a few), so [`HoursContext::status`]
+/// keeps the last [`PARSE_CACHE_CAPACITY`] distinct expressions parsed, shared by all clones of the context (it is
+/// emptied when full). An engine can also parse once per place with [`parse`] and call
+/// [`HoursContext::status_parsed`], which never touches the cache.
 #[derive(Debug, Clone)]
 pub struct HoursContext {
     ctx: Context<CityLocale>,
     tz: Tz,
     country: Option<Country>,
+    cache: Arc<Mutex<HashMap<Box<str>, Option<ParsedHours>>>>,
 }
+
+/// How many distinct expressions [`HoursContext::status`] keeps parsed.
+pub const PARSE_CACHE_CAPACITY: usize = 4096;
 
 impl HoursContext {
     /// A context for a city.
@@ -291,7 +301,7 @@ impl HoursContext {
             .with_holidays(country.map(Country::holidays).unwrap_or_default())
             .with_holidays_unknown(country.map(Country::holidays_regional).unwrap_or_default())
             .with_locale(CityLocale { tz, coords: None });
-        Ok(HoursContext { ctx, tz, country })
+        Ok(HoursContext { ctx, tz, country, cache: Arc::default() })
     }
 
     /// Like [`HoursContext::new`], with the city's position (degrees) so that `sunrise`, `sunset`, `dawn` and `dusk`
@@ -329,10 +339,26 @@ impl HoursContext {
         let Some(expr) = expr.filter(|e| !e.trim().is_empty()) else {
             return OpenStatus::Unknown { reason: UnknownReason::NoHours };
         };
-        match parse(expr) {
+        match self.parse_cached(expr) {
             Some(parsed) => self.status_parsed(&parsed, now),
             None => OpenStatus::Unknown { reason: UnknownReason::Unparseable },
         }
+    }
+
+    /// [`parse`] through the shared cache; the lock is not held while parsing.
+    fn parse_cached(&self, expr: &str) -> Option<ParsedHours> {
+        // A panic elsewhere while the lock was held cannot leave the map inconsistent: use it anyway.
+        let lock = || self.cache.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+        if let Some(parsed) = lock().get(expr) {
+            return parsed.clone();
+        }
+        let parsed = parse(expr);
+        let mut cache = lock();
+        if cache.len() >= PARSE_CACHE_CAPACITY {
+            cache.clear();
+        }
+        cache.insert(expr.into(), parsed.clone());
+        parsed
     }
 
     /// Status at `now` for an expression parsed with [`parse`].

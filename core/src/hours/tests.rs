@@ -468,3 +468,21 @@ proptest! {
         }
     }
 }
+
+#[test]
+fn the_parse_cache_is_shared_bounded_and_transparent() {
+    let c = sofia();
+    let clone = c.clone();
+    let now = utc(2026, 7, 7, 7, 30);
+    for _ in 0..3 {
+        assert_eq!(c.status(Some("Tu-Su 10:00-17:00"), now), open_until("2026-07-07T17:00:00+03:00"));
+        assert_eq!(clone.status(Some("garbage!!"), now), OpenStatus::Unknown { reason: UnknownReason::Unparseable });
+    }
+    assert_eq!(c.cache.lock().unwrap().len(), 2);
+    for h in 0..(PARSE_CACHE_CAPACITY + 10) {
+        let expr = format!("Mo {:02}:{:02}-23:59", h / 60 % 24, h % 60);
+        let _ = c.status(Some(&expr), now);
+    }
+    assert!(c.cache.lock().unwrap().len() <= PARSE_CACHE_CAPACITY);
+    assert_eq!(clone.status(Some("Tu-Su 10:00-17:00"), now), open_until("2026-07-07T17:00:00+03:00"));
+}
