@@ -20,6 +20,7 @@ extern crate alloc;
 pub mod build;
 pub mod export;
 pub mod geodesy;
+pub mod hours;
 pub mod lang;
 pub mod model;
 pub mod pack;
