@@ -23,3 +23,4 @@ pub mod geodesy;
 pub mod lang;
 pub mod model;
 pub mod pack;
+pub mod spatial;
