@@ -25,5 +25,6 @@ pub mod lang;
 pub mod model;
 pub mod pack;
 pub mod proximity;
+pub mod spatial;
 pub mod tour;
 pub mod translit;
