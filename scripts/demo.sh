@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# The main job: build the Varna showcase pack from its sources, verify it, show what it holds and export it
-# as open data, all into a temporary directory (or $1).
+# The main job: build the Varna pack from its sources, install it on a fresh simulated phone (local files, SQLite)
+# and walk a visitor through the city; then export the pack as open data. Everything goes to a temporary
+# directory (or $1).
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 cd "$root"
@@ -8,8 +9,7 @@ out=${1:-$(mktemp -d)}
 mkdir -p "$out"
 cargo build --release --locked -q -p cityguide-cli
 bin=target/release/cityguide
-"$bin" pack build data/varna -o "$out/varna.pack"
-"$bin" pack verify "$out/varna.pack"
-"$bin" pack inspect "$out/varna.pack"
+"$bin" demo --source data/varna --data-dir "$out/phone"
+"$bin" pack build data/varna -o "$out/varna.pack" >/dev/null 2>&1
 "$bin" pack export "$out/varna.pack" --geojson -o "$out/varna.geojson"
 echo "open data written to $out/varna.geojson"

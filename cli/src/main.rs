@@ -13,6 +13,8 @@ use cityguide_core::export::places_geojson;
 use cityguide_core::pack::PackFile;
 use clap::{Args, Parser, Subcommand};
 
+mod demo;
+mod explore;
 mod inspect;
 
 /// cityguide — build, check and explore offline city guide content packs.
@@ -31,6 +33,17 @@ enum Command {
     /// Build, inspect, verify and export content packs.
     #[command(subcommand)]
     Pack(PackCommand),
+    /// Simulate a phone: install packs and ask what the app asks (nearby, search, places, tours, walks, favourites).
+    Explore(explore::ExploreArgs),
+    /// Build the Varna pack, install it on a fresh simulated phone and walk a visitor through the city.
+    Demo {
+        /// The city's sources.
+        #[arg(long, default_value = "data/varna")]
+        source: PathBuf,
+        /// Keep the simulated phone here instead of a temporary directory.
+        #[arg(long)]
+        data_dir: Option<PathBuf>,
+    },
 }
 
 #[derive(Subcommand)]
@@ -91,6 +104,8 @@ fn main() -> ExitCode {
 
 fn run(cli: Cli) -> Result<ExitCode, String> {
     match cli.command {
+        Command::Explore(args) => explore::run(args).map(|()| ExitCode::SUCCESS),
+        Command::Demo { source, data_dir } => demo::run(&source, data_dir.as_deref()).map(|()| ExitCode::SUCCESS),
         Command::Pack(PackCommand::Build(args)) => build(&args),
         Command::Pack(PackCommand::Inspect { file, json }) => {
             let pack = open(&file)?;

@@ -10,6 +10,16 @@ pub fn distance_m(a: (f64, f64), b: (f64, f64)) -> f64 {
     Haversine.distance(Point::new(a.1, a.0), Point::new(b.1, b.0))
 }
 
+/// Initial bearing from `a` to `b`, degrees clockwise from north in `[0, 360)`.
+pub fn bearing_deg(a: (f64, f64), b: (f64, f64)) -> f64 {
+    let (la1, la2) = (a.0.to_radians(), b.0.to_radians());
+    let dlon = (b.1 - a.1).to_radians();
+    let y = dlon.sin() * la2.cos();
+    let x = la1.cos() * la2.sin() - la1.sin() * la2.cos() * dlon.cos();
+    let deg = y.atan2(x).to_degrees();
+    if deg.is_finite() { (deg + 360.0) % 360.0 } else { 0.0 }
+}
+
 /// Length of a path of `(lat, lon)` positions, metres.
 pub fn path_length_m(path: &[(f64, f64)]) -> f64 {
     path.windows(2).map(|w| distance_m(w[0], w[1])).sum()
@@ -85,6 +95,14 @@ mod tests {
         // About 600 m along Maria Luiza boulevard.
         let d = distance_m((43.20497, 27.91021), (43.20675, 27.91746));
         assert!((550.0..650.0).contains(&d), "{d}");
+    }
+
+    #[test]
+    fn bearings_point_the_right_way() {
+        assert!((bearing_deg((43.0, 27.0), (44.0, 27.0)) - 0.0).abs() < 1e-9);
+        assert!((bearing_deg((43.0, 27.0), (43.0, 28.0)) - 90.0).abs() < 1.0);
+        assert!((bearing_deg((43.0, 27.0), (42.0, 27.0)) - 180.0).abs() < 1e-9);
+        assert!((bearing_deg((43.0, 27.0), (43.0, 26.0)) - 270.0).abs() < 1.0);
     }
 
     #[test]

@@ -45,7 +45,7 @@ pub struct TourGeometry {
 }
 
 /// Where a walker is on a tour, from one GPS fix.
-#[derive(Debug, Clone, Copy, PartialEq)]
+#[derive(Debug, Clone, Copy, PartialEq, serde::Serialize)]
 pub struct TourProgress {
     /// Distance along the path to the walker's projection onto it, metres, in `[0, length]`.
     pub along_m: f64,

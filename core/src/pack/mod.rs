@@ -29,7 +29,7 @@ mod pack_generated;
 /// The FlatBuffers types generated from `core/schema/pack.fbs`.
 pub use pack_generated::cityguide::pack as fb;
 
-pub use read::{Limits, PackFile, verify_pack};
+pub use read::{Limits, PackFile, accessibility_of, verify_pack};
 pub use write::write_pack;
 
 /// Format major this core reads and writes. Packs with another major are refused.

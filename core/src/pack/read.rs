@@ -317,7 +317,8 @@ pub(crate) fn access_from_fb(a: fb::Access) -> Access {
     }
 }
 
-fn accessibility(a: Option<fb::Accessibility<'_>>) -> AccessibilityRec {
+/// The accessibility attributes of a place or tour table (all unknown when absent).
+pub fn accessibility_of(a: Option<fb::Accessibility<'_>>) -> AccessibilityRec {
     let Some(a) = a else { return AccessibilityRec::default() };
     AccessibilityRec {
         step_free: access_from_fb(a.step_free()),
@@ -390,7 +391,7 @@ pub(crate) fn to_content(pack: &fb::Pack<'_>) -> Content {
                     locality: addr.and_then(|a| s(a.locality())),
                 },
                 opening_hours: s(p.opening_hours()),
-                accessibility: accessibility(p.accessibility()),
+                accessibility: accessibility_of(p.accessibility()),
                 contact: ContactRec {
                     phone: contact.and_then(|c| s(c.phone())),
                     email: contact.and_then(|c| s(c.email())),
@@ -431,7 +432,7 @@ pub(crate) fn to_content(pack: &fb::Pack<'_>) -> Content {
             path: t.path().unwrap_or_default().iter().map(|p| (p.lat(), p.lon())).collect(),
             duration_min: t.duration_min(),
             distance_m: t.distance_m(),
-            accessibility: accessibility(t.accessibility()),
+            accessibility: accessibility_of(t.accessibility()),
         })
         .collect();
     let feedback_routes = pack

@@ -1,0 +1,155 @@
+//! `cityguide demo`: the end-to-end story on local files — build the Varna pack from its sources, install it on a
+//! fresh simulated phone, and walk a visitor through the city, printing what the phone would show.
+
+use std::path::Path;
+
+use chrono::{DateTime, Utc};
+use cityguide_core::build::{BuildOptions, build_pack};
+use cityguide_core::geodesy;
+use cityguide_core::guide::{AccessFeature, Guide, GuideConfig, NearbyQuery, PlaceFilter};
+use cityguide_core::proximity::Fix;
+
+fn step(title: &str) {
+    println!("\n== {title}");
+}
+
+/// Fixes every `spacing_m` metres along a path, one every `secs` seconds.
+fn simulate_walk(path: &[(f64, f64)], spacing_m: f64, secs: i64) -> Vec<Fix> {
+    let mut fixes = Vec::new();
+    let mut t = 0;
+    for w in path.windows(2) {
+        let d = geodesy::distance_m(w[0], w[1]);
+        let n = (d / spacing_m).ceil().max(1.0) as usize;
+        for k in 0..n {
+            let f = k as f64 / n as f64;
+            let p = (w[0].0 + (w[1].0 - w[0].0) * f, w[0].1 + (w[1].1 - w[0].1) * f);
+            fixes.push(Fix { lat: p.0, lon: p.1, accuracy_m: 8.0, time_ms: t * 1000 });
+            t += secs;
+        }
+    }
+    if let Some(last) = path.last() {
+        fixes.push(Fix { lat: last.0, lon: last.1, accuracy_m: 8.0, time_ms: t * 1000 });
+    }
+    fixes
+}
+
+/// Runs the demo.
+pub fn run(source: &Path, data_dir: Option<&Path>) -> Result<(), String> {
+    let tmp;
+    let dir = match data_dir {
+        Some(d) => d.to_path_buf(),
+        None => {
+            tmp = std::env::temp_dir().join(format!("cityguide-demo-{}", std::process::id()));
+            let _ = std::fs::remove_dir_all(&tmp);
+            tmp.clone()
+        }
+    };
+    // A Tuesday in July, 10:30 in Varna.
+    let now: DateTime<Utc> = "2026-07-14T07:30:00Z".parse().map_err(|e| format!("{e}"))?;
+
+    step("The culture department builds its pack");
+    let built = build_pack(source, &BuildOptions::default())
+        .map_err(|f| f.diagnostics.iter().map(|d| d.to_string()).collect::<Vec<_>>().join("\n"))?;
+    let c = &built.content;
+    println!(
+        "{}: {} places, {} tours, languages {} — {} bytes, {} warnings",
+        source.display(),
+        c.places.len(),
+        c.tours.len(),
+        c.meta.languages.join(","),
+        built.bytes.len(),
+        built.warnings.len()
+    );
+
+    step("A visitor's phone installs it (offline from here on)");
+    let guide =
+        Guide::open(GuideConfig { data_dir: dir.clone(), languages: vec!["en".into()] }).map_err(|e| e.to_string())?;
+    let city = guide.install_pack_bytes(built.bytes.clone()).map_err(|e| e.to_string())?;
+    println!("installed {} ({}) version {} into {}", city.city_id, city.name.text, city.version, dir.display());
+    let id = city.city_id.clone();
+
+    let cathedral = (43.20497, 27.91021);
+    step("Standing at the cathedral on a Tuesday in July, 10:30: what is near me?");
+    let near = guide
+        .nearby(&id, &NearbyQuery { at: cathedral, limit: 6, radius_m: None, filter: PlaceFilter::default() }, None)
+        .map_err(|e| e.to_string())?;
+    for p in &near {
+        println!("  {:>5.0} m  {:>3.0}°  {}", p.distance_m.unwrap_or(0.0), p.bearing_deg.unwrap_or(0.0), p.name.text);
+    }
+
+    step("The same, for a wheelchair user: step-free places open now within 1.5 km");
+    let filter = PlaceFilter { categories: vec![], accessibility: vec![AccessFeature::StepFree], open_at: Some(now) };
+    let near = guide
+        .nearby(&id, &NearbyQuery { at: cathedral, limit: 5, radius_m: Some(1500.0), filter }, None)
+        .map_err(|e| e.to_string())?;
+    for p in &near {
+        println!("  {:>5.0} m  {}", p.distance_m.unwrap_or(0.0), p.name.text);
+    }
+
+    step("Searching in any script");
+    for q in ["аладжа", "Aladzha", "katedrala", "терм", "mus"] {
+        let hits = guide.search(&id, q, Some(cathedral), 3, None).map_err(|e| e.to_string())?;
+        let names: Vec<String> = hits.iter().map(|h| h.name.text.clone()).collect();
+        println!("  {q:>10} → {}", names.join(" | "));
+    }
+
+    step("A German reader opens the Archaeological Museum");
+    let de = vec!["de".to_owned(), "en".to_owned()];
+    let d = guide.place(&id, "archaeological-museum", now, Some(&de)).map_err(|e| e.to_string())?;
+    println!("  {} [{}]", d.summary.name.text, d.summary.name.lang);
+    if let Some(s) = &d.summary.summary {
+        println!("  {} [{}]", s.text, s.lang);
+    }
+    println!("  hours: {} ({})", d.hours.label, d.hours.expression.as_deref().unwrap_or("-"));
+    if let Some(e) = &d.easy_read {
+        println!("  easy read [{}]: {}", e.lang, e.text);
+    }
+    if let Some(m) = d.media.first()
+        && let Some(alt) = &m.alt
+    {
+        println!("  picture: {} — alt [{}]: {}", m.uri, alt.lang, alt.text);
+    }
+
+    let tours = guide.tours(&id, None).map_err(|e| e.to_string())?;
+    if let Some(t) = tours.first() {
+        step(&format!(
+            "Following the tour \"{}\" ({} stops, {:.1} km)",
+            t.title.text,
+            t.stops,
+            f64::from(t.distance_m) / 1000.0
+        ));
+        let tour = guide.tour(&id, &t.id, None).map_err(|e| e.to_string())?;
+        let fixes = simulate_walk(&tour.path, 10.0, 8);
+        let mut hint = None;
+        let mut announced = None;
+        for (n, fix) in fixes.iter().enumerate() {
+            let p =
+                guide.tour_progress(&id, &t.id, (fix.lat, fix.lon), fix.accuracy_m, hint).map_err(|e| e.to_string())?;
+            hint = Some(p.along_m);
+            if p.next_stop != announced || n + 1 == fixes.len() {
+                announced = p.next_stop;
+                let next =
+                    p.next_stop.and_then(|i| tour.stops.get(i)).map_or("the end".to_owned(), |s| s.name.text.clone());
+                println!(
+                    "  {:>4} s  {:>5.0} m walked, {:>5.0} m left — next: {next}",
+                    fix.time_ms / 1000,
+                    p.along_m,
+                    p.distance_left_m
+                );
+            }
+        }
+        step("…and the phone told the walker when a monument was close");
+        for e in crate::explore::walk(&guide, &id, &fixes)? {
+            println!("  {:>4} s  {:<5} {}", e.time_ms / 1000, e.event, e.name);
+        }
+    }
+
+    step("Saving a favourite and a note");
+    guide.add_favourite(&id, "roman-thermae").map_err(|e| e.to_string())?;
+    guide.set_note(&id, "roman-thermae", "Come back at sunset").map_err(|e| e.to_string())?;
+    for f in guide.favourites().map_err(|e| e.to_string())? {
+        println!("  ★ {} ({})", f.name, f.place_id);
+    }
+    println!("\nThe simulated phone's data is in {}", dir.display());
+    Ok(())
+}

@@ -1,0 +1,434 @@
+//! `cityguide explore`: a phone simulator over a data directory, so every guide feature can be tried from a shell
+//! and scripted (`--json`).
+
+use std::path::{Path, PathBuf};
+
+use chrono::{DateTime, Utc};
+use cityguide_core::guide::{AccessFeature, Guide, GuideConfig, NearbyQuery, PlaceFilter, SavedPlace};
+use cityguide_core::proximity::{Fix, ProximityConfig, ProximityEvent, ProximityTracker};
+use clap::{Args, Subcommand};
+use serde::Serialize;
+
+/// Options shared by every explore command.
+#[derive(Args)]
+pub struct ExploreArgs {
+    /// The simulated phone's data directory (database and packs); created if missing.
+    #[arg(long, global = true, default_value = "cityguide-data")]
+    data_dir: PathBuf,
+    /// Reader's languages, most preferred first, e.g. "de,en".
+    #[arg(long, global = true, value_delimiter = ',')]
+    lang: Vec<String>,
+    /// City to query (needed only when several are installed).
+    #[arg(long, global = true)]
+    city: Option<String>,
+    /// Print JSON.
+    #[arg(long, global = true)]
+    json: bool,
+    #[command(subcommand)]
+    command: ExploreCommand,
+}
+
+#[derive(Subcommand)]
+enum ExploreCommand {
+    /// Verify and install a pack file (no network).
+    Install {
+        /// The pack file.
+        file: PathBuf,
+    },
+    /// List installed cities.
+    Installed,
+    /// Remove a city's pack (favourites and notes are kept).
+    Remove {
+        /// City id.
+        city_id: String,
+    },
+    /// Places near a position, nearest first.
+    Near {
+        /// Latitude.
+        #[arg(long, allow_hyphen_values = true)]
+        lat: f64,
+        /// Longitude.
+        #[arg(long, allow_hyphen_values = true)]
+        lon: f64,
+        /// Most results.
+        #[arg(long, default_value_t = 10)]
+        limit: usize,
+        /// Only places within this many metres.
+        #[arg(long)]
+        radius: Option<f64>,
+        /// Only these categories (and their subcategories); repeatable.
+        #[arg(long)]
+        category: Vec<String>,
+        /// Only places with step-free access.
+        #[arg(long)]
+        accessible: bool,
+        /// Only places open now (or at --at).
+        #[arg(long)]
+        open_now: bool,
+        /// The time for --open-now, RFC 3339 (default: now).
+        #[arg(long)]
+        at: Option<DateTime<Utc>>,
+    },
+    /// Search places as you type, best first.
+    Search {
+        /// What to look for, in any script.
+        text: String,
+        /// Rank places near LAT,LON higher.
+        #[arg(long, value_parser = parse_latlon, allow_hyphen_values = true)]
+        near: Option<(f64, f64)>,
+        /// Most results.
+        #[arg(long, default_value_t = 10)]
+        limit: usize,
+    },
+    /// Everything about one place.
+    Place {
+        /// Place id.
+        id: String,
+        /// Time for the opening status, RFC 3339 (default: now).
+        #[arg(long)]
+        at: Option<DateTime<Utc>>,
+    },
+    /// The city's walking tours.
+    Tours,
+    /// One tour, and the progress of a walker at a position.
+    Tour {
+        /// Tour id.
+        id: String,
+        /// The walker's position LAT,LON.
+        #[arg(long, value_parser = parse_latlon, allow_hyphen_values = true)]
+        at: Option<(f64, f64)>,
+        /// GPS accuracy, metres.
+        #[arg(long, default_value_t = 10.0)]
+        accuracy: f64,
+    },
+    /// Replay a track (GPX, or CSV with lat,lon[,accuracy][,time]) through the proximity tracker and print the events.
+    Walk {
+        /// The track file.
+        track: PathBuf,
+    },
+    /// Favourites: add, remove or list.
+    Favourite {
+        #[command(subcommand)]
+        action: FavouriteAction,
+    },
+}
+
+#[derive(Subcommand)]
+enum FavouriteAction {
+    /// Add a place.
+    Add {
+        /// Place id.
+        id: String,
+    },
+    /// Remove a place.
+    Remove {
+        /// Place id.
+        id: String,
+    },
+    /// List favourites (places removed by a later pack are shown as removed).
+    List,
+}
+
+fn parse_latlon(s: &str) -> Result<(f64, f64), String> {
+    let (a, b) = s.split_once(',').ok_or("expected LAT,LON, e.g. 43.2050,27.9106")?;
+    let lat: f64 = a.trim().parse().map_err(|_| format!("latitude {a:?} is not a number"))?;
+    let lon: f64 = b.trim().parse().map_err(|_| format!("longitude {b:?} is not a number"))?;
+    Ok((lat, lon))
+}
+
+fn print<T: Serialize>(json: bool, value: &T, text: impl FnOnce(&T) -> String) -> Result<(), String> {
+    if json {
+        println!("{}", serde_json::to_string_pretty(value).map_err(|e| e.to_string())?);
+    } else {
+        print!("{}", text(value));
+    }
+    Ok(())
+}
+
+fn open_guide(args: &ExploreArgs) -> Result<Guide, String> {
+    let languages = if args.lang.is_empty() { vec!["en".to_owned()] } else { args.lang.clone() };
+    Guide::open(GuideConfig { data_dir: args.data_dir.clone(), languages }).map_err(|e| e.to_string())
+}
+
+fn city_of(guide: &Guide, args: &ExploreArgs) -> Result<String, String> {
+    if let Some(c) = &args.city {
+        return Ok(c.clone());
+    }
+    let installed = guide.installed().map_err(|e| e.to_string())?;
+    match installed.as_slice() {
+        [one] => Ok(one.city_id.clone()),
+        [] => Err(format!(
+            "no city installed in {}; run `cityguide explore install FILE.pack` first",
+            args.data_dir.display()
+        )),
+        many => Err(format!(
+            "several cities are installed ({}); choose one with --city",
+            many.iter().map(|c| c.city_id.as_str()).collect::<Vec<_>>().join(", ")
+        )),
+    }
+}
+
+fn lines<T>(items: &[T], f: impl Fn(&T) -> String) -> String {
+    items.iter().map(|i| f(i) + "\n").collect()
+}
+
+fn saved_line(s: &SavedPlace) -> String {
+    let status = match s.status {
+        cityguide_core::guide::SavedStatus::Present => "",
+        cityguide_core::guide::SavedStatus::Removed => " (removed from the guide)",
+        cityguide_core::guide::SavedStatus::CityMissing => " (city not installed)",
+    };
+    format!("{}/{}  {}{status}", s.city_id, s.place_id, s.name)
+}
+
+/// Runs one explore command.
+pub fn run(args: ExploreArgs) -> Result<(), String> {
+    let guide = open_guide(&args)?;
+    let json = args.json;
+    let langs = None;
+    match &args.command {
+        ExploreCommand::Install { file } => {
+            let city = guide.install_pack_file(file).map_err(|e| format!("{}: {e}", file.display()))?;
+            print(json, &city, |c| {
+                format!("installed {} ({}) version {}, {} places\n", c.city_id, c.name.text, c.version, c.places)
+            })
+        }
+        ExploreCommand::Installed => {
+            let cities = guide.installed().map_err(|e| e.to_string())?;
+            print(json, &cities, |cs| {
+                lines(cs, |c| {
+                    format!(
+                        "{} ({}) version {}, {} places, {} bytes",
+                        c.city_id, c.name.text, c.version, c.places, c.size
+                    )
+                })
+            })
+        }
+        ExploreCommand::Remove { city_id } => {
+            guide.remove_city(city_id).map_err(|e| e.to_string())?;
+            print(json, &serde_json::json!({ "removed": city_id }), |_| format!("removed {city_id}\n"))
+        }
+        ExploreCommand::Near { lat, lon, limit, radius, category, accessible, open_now, at } => {
+            let city = city_of(&guide, &args)?;
+            let filter = PlaceFilter {
+                categories: category.clone(),
+                accessibility: if *accessible { vec![AccessFeature::StepFree] } else { Vec::new() },
+                open_at: open_now.then(|| at.unwrap_or_else(Utc::now)),
+            };
+            let q = NearbyQuery { at: (*lat, *lon), limit: *limit, radius_m: *radius, filter };
+            let places = guide.nearby(&city, &q, langs).map_err(|e| e.to_string())?;
+            print(json, &places, |ps| {
+                lines(ps, |p| {
+                    format!(
+                        "{:>7.0} m {:>3.0}°  {}  [{}] ({})",
+                        p.distance_m.unwrap_or(0.0),
+                        p.bearing_deg.unwrap_or(0.0),
+                        p.name.text,
+                        p.category,
+                        p.id
+                    )
+                })
+            })
+        }
+        ExploreCommand::Search { text, near, limit } => {
+            let city = city_of(&guide, &args)?;
+            let places = guide.search(&city, text, *near, *limit, langs).map_err(|e| e.to_string())?;
+            print(json, &places, |ps| lines(ps, |p| format!("{}  ({}, {})", p.name.text, p.id, p.name.lang)))
+        }
+        ExploreCommand::Place { id, at } => {
+            let city = city_of(&guide, &args)?;
+            let d = guide.place(&city, id, at.unwrap_or_else(Utc::now), langs).map_err(|e| e.to_string())?;
+            print(json, &d, |d| {
+                let mut s = format!("{} [{}]\n", d.summary.name.text, d.summary.name.lang);
+                if let Some(x) = &d.summary.summary {
+                    s += &format!("{}\n", x.text);
+                }
+                s += &format!("hours: {}\n", d.hours.label);
+                if let Some(a) = &d.address {
+                    s += &format!("address: {a}\n");
+                }
+                if let Some(x) = &d.description {
+                    s += &format!("\n{}\n", x.text);
+                }
+                s
+            })
+        }
+        ExploreCommand::Tours => {
+            let city = city_of(&guide, &args)?;
+            let tours = guide.tours(&city, langs).map_err(|e| e.to_string())?;
+            print(json, &tours, |ts| {
+                lines(ts, |t| {
+                    format!(
+                        "{}  {} — {} stops, {:.1} km, {} min",
+                        t.id,
+                        t.title.text,
+                        t.stops,
+                        f64::from(t.distance_m) / 1000.0,
+                        t.duration_min
+                    )
+                })
+            })
+        }
+        ExploreCommand::Tour { id, at, accuracy } => {
+            let city = city_of(&guide, &args)?;
+            let tour = guide.tour(&city, id, langs).map_err(|e| e.to_string())?;
+            let progress = match at {
+                Some(p) => Some(guide.tour_progress(&city, id, *p, *accuracy, None).map_err(|e| e.to_string())?),
+                None => None,
+            };
+            let value = serde_json::json!({ "tour": tour, "progress": progress });
+            print(json, &value, |_| {
+                let mut s = format!("{} — {} stops\n", tour.summary.title.text, tour.stops.len());
+                for (i, st) in tour.stops.iter().enumerate() {
+                    s += &format!("  {}. {}\n", i + 1, st.name.text);
+                }
+                if let Some(p) = &progress {
+                    let next = p
+                        .next_stop
+                        .and_then(|i| tour.stops.get(i))
+                        .map_or("the end".to_owned(), |s| s.name.text.clone());
+                    s += &format!(
+                        "at {:.0} m of {:.0} m; next: {next} in {:.0} m; {}\n",
+                        p.along_m,
+                        p.along_m + p.distance_left_m,
+                        p.distance_to_next_stop_m.unwrap_or(0.0),
+                        if p.off_route { format!("OFF ROUTE by {:.0} m", p.off_route_m) } else { "on route".into() }
+                    );
+                }
+                s
+            })
+        }
+        ExploreCommand::Walk { track } => {
+            let city = city_of(&guide, &args)?;
+            let fixes = read_track(track)?;
+            let events = walk(&guide, &city, &fixes)?;
+            print(json, &events, |es| {
+                lines(es, |e| format!("{:>6} s  {:<5}  {} ({})", e.time_ms / 1000, e.event, e.name, e.place_id))
+            })
+        }
+        ExploreCommand::Favourite { action } => {
+            match action {
+                FavouriteAction::Add { id } => {
+                    let city = city_of(&guide, &args)?;
+                    guide.add_favourite(&city, id).map_err(|e| e.to_string())?
+                }
+                FavouriteAction::Remove { id } => {
+                    let city = city_of(&guide, &args)?;
+                    guide.remove_favourite(&city, id).map_err(|e| e.to_string())?
+                }
+                FavouriteAction::List => {}
+            }
+            let favs = guide.favourites().map_err(|e| e.to_string())?;
+            print(json, &favs, |fs| lines(fs, saved_line))
+        }
+    }
+}
+
+/// A proximity event as printed.
+#[derive(Serialize)]
+pub struct WalkEvent {
+    /// `enter` or `exit`.
+    pub event: &'static str,
+    /// Place id.
+    pub place_id: String,
+    /// Place name.
+    pub name: String,
+    /// Milliseconds since the start of the track.
+    pub time_ms: i64,
+    /// Distance at the event, for `enter`.
+    pub distance_m: Option<f64>,
+}
+
+/// Replays fixes through a proximity tracker fed by the guide's spatial index.
+pub fn walk(guide: &Guide, city: &str, fixes: &[Fix]) -> Result<Vec<WalkEvent>, String> {
+    let mut tracker = ProximityTracker::new(ProximityConfig::default());
+    let mut out = Vec::new();
+    for fix in fixes {
+        let events =
+            tracker.update(*fix, |at, r| guide.proximity_candidates(city, at, r).unwrap_or_default(), |_| None);
+        for e in events {
+            let (event, place, time_ms, distance_m) = match e {
+                ProximityEvent::Enter { place, distance_m, time_ms } => ("enter", place, time_ms, Some(distance_m)),
+                ProximityEvent::Exit { place, time_ms } => ("exit", place, time_ms, None),
+            };
+            let p = guide.place_at(city, place, None).map_err(|e| e.to_string())?;
+            out.push(WalkEvent { event, place_id: p.id, name: p.name.text, time_ms, distance_m });
+        }
+    }
+    Ok(out)
+}
+
+/// Reads a GPX track or a CSV of `lat,lon[,accuracy][,time]` (time in seconds or RFC 3339; one fix per second when
+/// missing).
+pub fn read_track(path: &Path) -> Result<Vec<Fix>, String> {
+    let err = |e: String| format!("{}: {e}", path.display());
+    let is_gpx = path.extension().and_then(|e| e.to_str()).is_some_and(|e| e.eq_ignore_ascii_case("gpx"));
+    if is_gpx {
+        let file = std::fs::File::open(path).map_err(|e| err(e.to_string()))?;
+        let gpx = gpx::read(std::io::BufReader::new(file)).map_err(|e| err(format!("not a valid GPX file: {e}")))?;
+        let mut fixes = Vec::new();
+        let mut t0: Option<i64> = None;
+        for (n, w) in gpx.tracks.iter().flat_map(|t| &t.segments).flat_map(|s| &s.points).enumerate() {
+            let p = w.point();
+            let time = w
+                .time
+                .and_then(|t| t.format().ok())
+                .and_then(|s| DateTime::parse_from_rfc3339(&s).ok())
+                .map(|t| t.timestamp_millis());
+            let ms = match (time, t0) {
+                (Some(t), Some(start)) => t - start,
+                (Some(t), None) => {
+                    t0 = Some(t);
+                    0
+                }
+                (None, _) => n as i64 * 1000,
+            };
+            let accuracy = w.hdop.map_or(10.0, |h| h * 5.0);
+            fixes.push(Fix { lat: p.y(), lon: p.x(), accuracy_m: accuracy, time_ms: ms });
+        }
+        return Ok(fixes);
+    }
+    let mut rdr =
+        csv::ReaderBuilder::new().has_headers(true).flexible(true).from_path(path).map_err(|e| err(e.to_string()))?;
+    let headers = rdr.headers().map_err(|e| err(e.to_string()))?.clone();
+    let col = |name: &str| headers.iter().position(|h| h.trim() == name);
+    let (c_lat, c_lon) = (
+        col("lat").ok_or_else(|| err("the CSV needs lat and lon columns".into()))?,
+        col("lon").ok_or_else(|| err("the CSV needs lat and lon columns".into()))?,
+    );
+    let (c_acc, c_time) = (col("accuracy"), col("time"));
+    let mut fixes = Vec::new();
+    let mut t0: Option<i64> = None;
+    for (n, rec) in rdr.records().enumerate() {
+        let rec = rec.map_err(|e| err(e.to_string()))?;
+        let num = |c: usize, what: &str| -> Result<f64, String> {
+            rec.get(c)
+                .unwrap_or("")
+                .trim()
+                .parse::<f64>()
+                .map_err(|_| err(format!("row {}: {what} is not a number", n + 2)))
+        };
+        let time = match c_time.and_then(|c| rec.get(c)).map(str::trim).filter(|s| !s.is_empty()) {
+            None => n as i64 * 1000,
+            Some(s) => {
+                let t = match s.parse::<f64>() {
+                    Ok(secs) => (secs * 1000.0) as i64,
+                    Err(_) => DateTime::parse_from_rfc3339(s)
+                        .map_err(|_| err(format!("row {}: time {s:?} is neither seconds nor RFC 3339", n + 2)))?
+                        .timestamp_millis(),
+                };
+                t - *t0.get_or_insert(t)
+            }
+        };
+        fixes.push(Fix {
+            lat: num(c_lat, "lat")?,
+            lon: num(c_lon, "lon")?,
+            accuracy_m: match c_acc {
+                Some(c) => num(c, "accuracy")?,
+                None => 10.0,
+            },
+            time_ms: time,
+        });
+    }
+    Ok(fixes)
+}
