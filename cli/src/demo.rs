@@ -74,7 +74,7 @@ pub fn run(source: &Path, data_dir: Option<&Path>) -> Result<(), String> {
         .nearby(&id, &NearbyQuery { at: cathedral, limit: 6, radius_m: None, filter: PlaceFilter::default() }, None)
         .map_err(|e| e.to_string())?;
     for p in &near {
-        println!("  {:>5.0} m  {:>3.0}°  {}", p.distance_m.unwrap_or(0.0), p.bearing_deg.unwrap_or(0.0), p.name.text);
+        println!("  {:>5.0} m  {:>3.0}°  {}", p.distance_m.unwrap_or(0.0), p.bearing_deg.unwrap_or(0.0), p.name);
     }
 
     step("The same, for a wheelchair user: step-free places open now within 1.5 km");
@@ -83,20 +83,20 @@ pub fn run(source: &Path, data_dir: Option<&Path>) -> Result<(), String> {
         .nearby(&id, &NearbyQuery { at: cathedral, limit: 5, radius_m: Some(1500.0), filter }, None)
         .map_err(|e| e.to_string())?;
     for p in &near {
-        println!("  {:>5.0} m  {}", p.distance_m.unwrap_or(0.0), p.name.text);
+        println!("  {:>5.0} m  {}", p.distance_m.unwrap_or(0.0), p.name);
     }
 
     step("Searching in any script");
     for q in ["аладжа", "Aladzha", "katedrala", "терм", "mus"] {
         let hits = guide.search(&id, q, Some(cathedral), 3, None).map_err(|e| e.to_string())?;
-        let names: Vec<String> = hits.iter().map(|h| h.name.text.clone()).collect();
+        let names: Vec<String> = hits.iter().map(|h| h.name.clone()).collect();
         println!("  {q:>10} → {}", names.join(" | "));
     }
 
     step("A German reader opens the Archaeological Museum");
     let de = vec!["de".to_owned(), "en".to_owned()];
     let d = guide.place(&id, "archaeological-museum", now, Some(&de)).map_err(|e| e.to_string())?;
-    println!("  {} [{}]", d.summary.name.text, d.summary.name.lang);
+    println!("  {} [{}]", d.summary.name, d.summary.lang);
     if let Some(s) = &d.summary.summary {
         println!("  {} [{}]", s.text, s.lang);
     }
@@ -128,8 +128,7 @@ pub fn run(source: &Path, data_dir: Option<&Path>) -> Result<(), String> {
             hint = Some(p.along_m);
             if p.next_stop != announced || n + 1 == fixes.len() {
                 announced = p.next_stop;
-                let next =
-                    p.next_stop.and_then(|i| tour.stops.get(i)).map_or("the end".to_owned(), |s| s.name.text.clone());
+                let next = p.next_stop.and_then(|i| tour.stops.get(i)).map_or("the end".to_owned(), |s| s.name.clone());
                 println!(
                     "  {:>4} s  {:>5.0} m walked, {:>5.0} m left — next: {next}",
                     fix.time_ms / 1000,

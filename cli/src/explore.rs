@@ -223,7 +223,7 @@ pub fn run(args: ExploreArgs) -> Result<(), String> {
                         "{:>7.0} m {:>3.0}°  {}  [{}] ({})",
                         p.distance_m.unwrap_or(0.0),
                         p.bearing_deg.unwrap_or(0.0),
-                        p.name.text,
+                        p.name,
                         p.category,
                         p.id
                     )
@@ -233,13 +233,13 @@ pub fn run(args: ExploreArgs) -> Result<(), String> {
         ExploreCommand::Search { text, near, limit } => {
             let city = city_of(&guide, &args)?;
             let places = guide.search(&city, text, *near, *limit, langs).map_err(|e| e.to_string())?;
-            print(json, &places, |ps| lines(ps, |p| format!("{}  ({}, {})", p.name.text, p.id, p.name.lang)))
+            print(json, &places, |ps| lines(ps, |p| format!("{}  ({}, {})", p.name, p.id, p.lang)))
         }
         ExploreCommand::Place { id, at } => {
             let city = city_of(&guide, &args)?;
             let d = guide.place(&city, id, at.unwrap_or_else(Utc::now), langs).map_err(|e| e.to_string())?;
             print(json, &d, |d| {
-                let mut s = format!("{} [{}]\n", d.summary.name.text, d.summary.name.lang);
+                let mut s = format!("{} [{}]\n", d.summary.name, d.summary.lang);
                 if let Some(x) = &d.summary.summary {
                     s += &format!("{}\n", x.text);
                 }
@@ -280,13 +280,11 @@ pub fn run(args: ExploreArgs) -> Result<(), String> {
             print(json, &value, |_| {
                 let mut s = format!("{} — {} stops\n", tour.summary.title.text, tour.stops.len());
                 for (i, st) in tour.stops.iter().enumerate() {
-                    s += &format!("  {}. {}\n", i + 1, st.name.text);
+                    s += &format!("  {}. {}\n", i + 1, st.name);
                 }
                 if let Some(p) = &progress {
-                    let next = p
-                        .next_stop
-                        .and_then(|i| tour.stops.get(i))
-                        .map_or("the end".to_owned(), |s| s.name.text.clone());
+                    let next =
+                        p.next_stop.and_then(|i| tour.stops.get(i)).map_or("the end".to_owned(), |s| s.name.clone());
                     s += &format!(
                         "at {:.0} m of {:.0} m; next: {next} in {:.0} m; {}\n",
                         p.along_m,
@@ -352,7 +350,7 @@ pub fn walk(guide: &Guide, city: &str, fixes: &[Fix]) -> Result<Vec<WalkEvent>, 
                 ProximityEvent::Exit { place, time_ms } => ("exit", place, time_ms, None),
             };
             let p = guide.place_at(city, place, None).map_err(|e| e.to_string())?;
-            out.push(WalkEvent { event, place_id: p.id, name: p.name.text, time_ms, distance_m });
+            out.push(WalkEvent { event, place_id: p.id, name: p.name, time_ms, distance_m });
         }
     }
     Ok(out)

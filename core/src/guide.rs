@@ -151,7 +151,9 @@ pub struct PlaceSummary {
     /// Stable place id.
     pub id: String,
     /// Name in the best available language.
-    pub name: Localized,
+    pub name: String,
+    /// Language of `name`.
+    pub lang: String,
     /// One-sentence summary.
     pub summary: Option<Localized>,
     /// Main category id.
@@ -462,12 +464,14 @@ impl City {
         let (lat, lon) = self.coord(i);
         let main = poi.categories().and_then(|c| c.iter().next()).unwrap_or(0);
         let cat = self.p().categories().unwrap_or_default().get(usize::from(main));
+        let name = self
+            .resolve(poi.name(), langs)
+            .unwrap_or_else(|| Localized { text: poi.id().to_owned(), lang: String::new() });
         PlaceSummary {
             city_id: self.city_id().to_owned(),
             id: poi.id().to_owned(),
-            name: self
-                .resolve(poi.name(), langs)
-                .unwrap_or_else(|| Localized { text: poi.id().to_owned(), lang: String::new() }),
+            name: name.text,
+            lang: name.lang,
             summary: self.resolve(poi.summary(), langs),
             category: cat.id().to_owned(),
             category_name: self.category_name(main, langs),
@@ -1016,7 +1020,7 @@ impl Guide {
     fn place_name(&self, city_id: &str, place_id: &str) -> Result<String, GuideError> {
         let city = self.city(city_id)?;
         let i = city.index_of(place_id)?;
-        Ok(city.summary(i, &[city.default_lang().to_owned()], None).name.text)
+        Ok(city.summary(i, &[city.default_lang().to_owned()], None).name)
     }
 
     /// Adds a place to the favourites (idempotent).
@@ -1090,7 +1094,7 @@ impl Guide {
                 let (status, name) = match self.city(&city_id) {
                     Err(_) => (SavedStatus::CityMissing, name),
                     Ok(city) => match city.poi_by_id.get(&place_id) {
-                        Some(&i) => (SavedStatus::Present, city.summary(i, &langs, None).name.text),
+                        Some(&i) => (SavedStatus::Present, city.summary(i, &langs, None).name),
                         None => (SavedStatus::Removed, name),
                     },
                 };
@@ -1126,7 +1130,7 @@ fn refresh_saved_names(tx: &rusqlite::Transaction<'_>, city: &City) -> rusqlite:
         };
         for id in ids {
             if let Some(&i) = city.poi_by_id.get(&id) {
-                let name = city.summary(i, std::slice::from_ref(&dl), None).name.text;
+                let name = city.summary(i, std::slice::from_ref(&dl), None).name;
                 tx.execute(
                     &format!("UPDATE {table} SET name = ?1 WHERE city_id = ?2 AND place_id = ?3"),
                     params![name, city_id, id],
