@@ -16,6 +16,7 @@ use clap::{Args, Parser, Subcommand};
 mod demo;
 mod explore;
 mod inspect;
+mod serve;
 
 /// cityguide — build, check and explore offline city guide content packs.
 ///
@@ -35,6 +36,17 @@ enum Command {
     Pack(PackCommand),
     /// Simulate a phone: install packs and ask what the app asks (nearby, search, places, tours, walks, favourites).
     Explore(explore::ExploreArgs),
+    /// Serve a published site over HTTP (with byte ranges) for development and tests.
+    Serve {
+        /// The site directory written by `cityguide publish`.
+        site: PathBuf,
+        /// Address to listen on; port 0 picks a free port.
+        #[arg(long, default_value = "127.0.0.1:8080")]
+        addr: String,
+        /// Allow listening on an address other than loopback.
+        #[arg(long)]
+        public: bool,
+    },
     /// Build the Varna pack, install it on a fresh simulated phone and walk a visitor through the city.
     Demo {
         /// The city's sources.
@@ -104,6 +116,7 @@ fn main() -> ExitCode {
 
 fn run(cli: Cli) -> Result<ExitCode, String> {
     match cli.command {
+        Command::Serve { site, addr, public } => serve::run(&site, &addr, public).map(|()| ExitCode::SUCCESS),
         Command::Explore(args) => explore::run(args).map(|()| ExitCode::SUCCESS),
         Command::Demo { source, data_dir } => demo::run(&source, data_dir.as_deref()).map(|()| ExitCode::SUCCESS),
         Command::Pack(PackCommand::Build(args)) => build(&args),

@@ -31,3 +31,4 @@ pub mod spatial;
 pub mod store;
 pub mod tour;
 pub mod translit;
+pub mod transport;
