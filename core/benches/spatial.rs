@@ -200,5 +200,10 @@ fn spatial(c: &mut Criterion) {
     }
 }
 
-criterion_group!(benches, spatial);
+criterion_group! {
+    name = benches;
+    // No plots and fewer bootstrap resamples: the medians are what is reported, and this keeps the run short.
+    config = Criterion::default().without_plots().nresamples(10_000);
+    targets = spatial
+}
 criterion_main!(benches);

@@ -60,6 +60,17 @@ type SpherePoint = GeomWithData<[f64; 3], u32>;
 /// A place in (lon, lat) degrees, tagged with its index.
 type PlanePoint = GeomWithData<[f64; 2], u32>;
 
+/// R-tree node sizes: wider than rstar's default (6), which keeps the tree shallower for a read-only index.
+#[derive(Debug, Clone, Copy)]
+struct Params;
+
+impl rstar::RTreeParams for Params {
+    const MIN_SIZE: usize = 5;
+    const MAX_SIZE: usize = 16;
+    const REINSERTION_COUNT: usize = 4;
+    type DefaultInsertionStrategy = rstar::RStarInsertionStrategy;
+}
+
 /// One result of a distance query.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct Hit {
@@ -96,9 +107,9 @@ pub struct SpatialIndex {
     /// `(lat, lon)` of every place, by index.
     coords: Vec<(f64, f64)>,
     /// Valid places on the unit sphere, for distance queries.
-    sphere: RTree<SpherePoint>,
+    sphere: RTree<SpherePoint, Params>,
     /// Valid places in (lon, lat) degrees, for bounding-box queries.
-    plane: RTree<PlanePoint>,
+    plane: RTree<PlanePoint, Params>,
 }
 
 impl SpatialIndex {
@@ -110,8 +121,9 @@ impl SpatialIndex {
     pub fn build(coords: &[(f64, f64)]) -> SpatialIndex {
         assert!(u32::try_from(coords.len()).is_ok(), "a spatial index holds at most u32::MAX places");
         let valid = || coords.iter().enumerate().filter(|(_, c)| valid_place(**c)).map(|(i, c)| (i as u32, *c));
-        let sphere = RTree::bulk_load(valid().map(|(i, c)| SpherePoint::new(unit_vector(c), i)).collect());
-        let plane = RTree::bulk_load(valid().map(|(i, (lat, lon))| PlanePoint::new([lon, lat], i)).collect());
+        let sphere = RTree::bulk_load_with_params(valid().map(|(i, c)| SpherePoint::new(unit_vector(c), i)).collect());
+        let plane =
+            RTree::bulk_load_with_params(valid().map(|(i, (lat, lon))| PlanePoint::new([lon, lat], i)).collect());
         SpatialIndex { coords: coords.to_vec(), sphere, plane }
     }
 
