@@ -3,11 +3,18 @@
 //! One place for the formulae so every query, tour and validation agrees on what "100 m away" means. Haversine on
 //! the mean Earth radius (geo's implementation) is within 0.5 % of the ellipsoidal distance, far below GPS error.
 
-use geo::{Distance, Haversine, Point};
+/// Mean Earth radius in metres (IUGG), the radius geo's Haversine uses too.
+pub const EARTH_RADIUS_M: f64 = 6_371_008.8;
 
 /// Great-circle distance between two `(lat, lon)` positions in degrees, metres.
 pub fn distance_m(a: (f64, f64), b: (f64, f64)) -> f64 {
-    Haversine.distance(Point::new(a.1, a.0), Point::new(b.1, b.0))
+    // Haversine with the intermediate term clamped to [0, 1]: rounding can push it past 1 for nearly antipodal
+    // points, which would give NaN.
+    let (la1, la2) = (a.0.to_radians(), b.0.to_radians());
+    let dlat = la2 - la1;
+    let dlon = (b.1 - a.1).to_radians();
+    let h = (dlat / 2.0).sin().powi(2) + la1.cos() * la2.cos() * (dlon / 2.0).sin().powi(2);
+    2.0 * EARTH_RADIUS_M * h.clamp(0.0, 1.0).sqrt().asin()
 }
 
 /// Initial bearing from `a` to `b`, degrees clockwise from north in `[0, 360)`.
@@ -40,7 +47,7 @@ fn distance_to_segment_m(p: (f64, f64), a: (f64, f64), b: (f64, f64)) -> f64 {
 }
 
 /// Metres per degree of latitude on the mean Earth radius (the radius geo's Haversine uses).
-const M_PER_DEG: f64 = std::f64::consts::PI / 180.0 * 6_371_008.8;
+const M_PER_DEG: f64 = std::f64::consts::PI / 180.0 * EARTH_RADIUS_M;
 
 /// Whether `p` is a usable `(lat, lon)` position: finite, latitude within ±90°.
 pub fn is_valid_position(p: (f64, f64)) -> bool {
@@ -95,6 +102,18 @@ mod tests {
         // About 600 m along Maria Luiza boulevard.
         let d = distance_m((43.20497, 27.91021), (43.20675, 27.91746));
         assert!((550.0..650.0).contains(&d), "{d}");
+    }
+
+    #[test]
+    fn agrees_with_geo_and_never_nan() {
+        use geo::{Distance, Haversine, Point};
+        for (a, b) in [((43.2, 27.9), (42.7, 23.3)), ((0.0, 0.0), (0.0, 180.0)), ((89.9, 10.0), (-89.9, -170.0))] {
+            let ours = distance_m(a, b);
+            let theirs = Haversine.distance(Point::new(a.1, a.0), Point::new(b.1, b.0));
+            assert!((ours - theirs).abs() < 1e-6 * theirs.max(1.0), "{ours} vs {theirs}");
+        }
+        let antipode = distance_m((10.0, 20.0), (-10.0, -160.0));
+        assert!(antipode.is_finite() && (antipode - std::f64::consts::PI * EARTH_RADIUS_M).abs() < 1.0);
     }
 
     #[test]

@@ -750,6 +750,11 @@ impl Guide {
         })
     }
 
+    /// The logical content of a city's active pack (for applying deltas).
+    pub fn installed_content(&self, city_id: &str) -> Result<crate::model::Content, GuideError> {
+        Ok(self.city(city_id)?.pack.to_content())
+    }
+
     /// Every installed city, by id.
     pub fn installed(&self) -> Result<Vec<InstalledCity>, GuideError> {
         let ids: Vec<String> = self.cities.read().unwrap_or_else(|e| e.into_inner()).keys().cloned().collect();

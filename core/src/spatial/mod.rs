@@ -48,7 +48,7 @@ use crate::geodesy;
 use crate::model::BBox;
 
 /// Radius of the sphere [`geodesy::distance_m`] measures on (geo's Haversine, GRS80 mean radius), metres.
-const EARTH_RADIUS_M: f64 = 6_371_008.8;
+use crate::geodesy::EARTH_RADIUS_M;
 
 /// Extra chord length (on the unit sphere, about 6 mm on the Earth) searched beyond a distance bound, so that
 /// rounding differences between the chord and the haversine distance can never drop a place that the haversine
@@ -249,12 +249,12 @@ impl SpatialIndex {
 
     /// Distance from `at` to place `index`, metres.
     fn distance_to(&self, at: (f64, f64), index: u32) -> f64 {
-        distance_m(at, self.coord(index))
+        geodesy::distance_m(at, self.coord(index))
     }
 
     fn fill_bearings(&self, at: (f64, f64), hits: &mut [Hit]) {
         for hit in hits {
-            hit.bearing_deg = bearing_deg(at, self.coord(hit.index));
+            hit.bearing_deg = geodesy::bearing_deg(at, self.coord(hit.index));
         }
     }
 }
@@ -309,22 +309,4 @@ fn chord2_bound(distance_m: f64) -> f64 {
     let half_angle = (distance_m / EARTH_RADIUS_M / 2.0).min(std::f64::consts::FRAC_PI_2);
     let chord = 2.0 * half_angle.sin() + CHORD_SLACK;
     chord * chord
-}
-
-/// [`geodesy::distance_m`], except that near-antipodal pairs, where rounding can push the haversine past 1 and give
-/// NaN, get half the circumference.
-fn distance_m(a: (f64, f64), b: (f64, f64)) -> f64 {
-    let d = geodesy::distance_m(a, b);
-    if d.is_nan() { std::f64::consts::PI * EARTH_RADIUS_M } else { d }
-}
-
-/// Initial bearing from `from` to `to` (both `(lat, lon)`), degrees in `0..360`, 0 = north.
-fn bearing_deg(from: (f64, f64), to: (f64, f64)) -> f64 {
-    let (phi1, phi2) = (from.0.to_radians(), to.0.to_radians());
-    let delta_lambda = (to.1 - from.1).to_radians();
-    let y = delta_lambda.sin() * phi2.cos();
-    let x = phi1.cos() * phi2.sin() - phi1.sin() * phi2.cos() * delta_lambda.cos();
-    let deg = y.atan2(x).to_degrees().rem_euclid(360.0);
-    // `rem_euclid` of a tiny negative number rounds to 360.0.
-    if deg >= 360.0 { 0.0 } else { deg }
 }

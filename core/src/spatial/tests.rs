@@ -6,6 +6,7 @@ use proptest::prelude::*;
 
 use super::cluster::{EXACT_ZOOM, cell_key, clusters_with_members};
 use super::*;
+use crate::geodesy::{bearing_deg, distance_m};
 
 /// SplitMix64: a small seeded generator, so the tests need no randomness crate and every run sees the same data.
 struct Rng(u64);
