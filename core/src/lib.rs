@@ -18,6 +18,7 @@
 extern crate alloc;
 
 pub mod build;
+pub mod catalog;
 pub mod export;
 pub mod geodesy;
 pub mod guide;
