@@ -106,6 +106,18 @@ enum ExploreCommand {
         /// The track file.
         track: PathBuf,
     },
+    /// Check the publisher's signed catalog and update the installed city (a delta when possible).
+    Sync {
+        /// URL of the publisher's catalog.json.
+        #[arg(long)]
+        catalog: String,
+        /// The publisher's public key (ed25519:...); repeatable during a key rotation.
+        #[arg(long = "key", required = true)]
+        keys: Vec<String>,
+        /// Only check, do not download.
+        #[arg(long)]
+        check: bool,
+    },
     /// Favourites: add, remove or list.
     Favourite {
         #[command(subcommand)]
@@ -304,6 +316,7 @@ pub fn run(args: ExploreArgs) -> Result<(), String> {
                 lines(es, |e| format!("{:>6} s  {:<5}  {} ({})", e.time_ms / 1000, e.event, e.name, e.place_id))
             })
         }
+        ExploreCommand::Sync { catalog, keys, check } => sync(&guide, &args, catalog, keys, *check),
         ExploreCommand::Favourite { action } => {
             match action {
                 FavouriteAction::Add { id } => {
@@ -429,4 +442,56 @@ pub fn read_track(path: &Path) -> Result<Vec<Fix>, String> {
         });
     }
     Ok(fixes)
+}
+
+fn sync(guide: &Guide, args: &ExploreArgs, catalog: &str, keys: &[String], check: bool) -> Result<(), String> {
+    use cityguide_core::sync::{CancelToken, SyncConfig, Syncer};
+    let trusted_keys =
+        keys.iter().map(|k| k.parse().map_err(|e| format!("--key {k:?}: {e}"))).collect::<Result<Vec<_>, String>>()?;
+    let config = SyncConfig { catalog_url: catalog.to_owned(), trusted_keys, caps: Default::default() };
+    let transport = cityguide_core::transport::HttpTransport::default();
+    let syncer = Syncer::new(guide, &transport, &config);
+    let now = Utc::now().timestamp();
+    let infos = syncer.check(now).map_err(|e| e.to_string())?;
+    let wanted: Vec<String> = match &args.city {
+        Some(c) => vec![c.clone()],
+        None => infos.iter().map(|i| i.city_id.clone()).collect(),
+    };
+    if check {
+        return print(args.json, &infos, |is| {
+            lines(is, |i| {
+                format!(
+                    "{}: installed {}, available {} ({} bytes{})",
+                    i.city_id,
+                    i.installed_version.map_or("-".into(), |v| v.to_string()),
+                    i.available_version,
+                    i.download_bytes,
+                    if i.via_delta { ", delta" } else { "" }
+                )
+            })
+        });
+    }
+    let bar = crate::progress::bar(args.json);
+    let mut outcomes = Vec::new();
+    for city in wanted {
+        let progress = |done: u64, total: u64| {
+            bar.set_length(total);
+            bar.set_position(done);
+        };
+        let outcome = syncer.update(&city, now, &progress, &CancelToken::new()).map_err(|e| format!("{city}: {e}"))?;
+        outcomes.push(outcome);
+    }
+    bar.finish_and_clear();
+    print(args.json, &outcomes, |os| {
+        lines(os, |o| {
+            format!(
+                "{} is at version {} ({} bytes downloaded{}{})",
+                o.city.city_id,
+                o.city.version,
+                o.downloaded_bytes,
+                if o.via_delta { ", delta" } else { "" },
+                if o.fell_back_to_full { ", the delta did not verify so the full pack was used" } else { "" }
+            )
+        })
+    })
 }

@@ -16,6 +16,8 @@ use clap::{Args, Parser, Subcommand};
 mod demo;
 mod explore;
 mod inspect;
+mod progress;
+mod publish;
 mod serve;
 
 /// cityguide — build, check and explore offline city guide content packs.
@@ -36,6 +38,33 @@ enum Command {
     Pack(PackCommand),
     /// Simulate a phone: install packs and ask what the app asks (nearby, search, places, tours, walks, favourites).
     Explore(explore::ExploreArgs),
+    /// Create a publisher signing key (Ed25519); prints the public key the apps embed.
+    Keygen {
+        /// Where to write the key, e.g. publisher.key. Keep it secret.
+        #[arg(short, long)]
+        output: PathBuf,
+        /// Replace an existing key file.
+        #[arg(long)]
+        force: bool,
+    },
+    /// Build a city's pack and publish it to a site: compressed pack, deltas from earlier versions, signed catalog.
+    Publish {
+        /// Folder with the sources, e.g. data/varna.
+        #[arg(long)]
+        source: PathBuf,
+        /// The site directory (plain files for any static host or CDN).
+        #[arg(long)]
+        site: PathBuf,
+        /// The signing key from `cityguide keygen`.
+        #[arg(long)]
+        key: PathBuf,
+        /// How long phones may trust this catalog without a newer one, e.g. 30d, 12h.
+        #[arg(long, default_value = "30d")]
+        expires: String,
+        /// Print JSON.
+        #[arg(long)]
+        json: bool,
+    },
     /// Serve a published site over HTTP (with byte ranges) for development and tests.
     Serve {
         /// The site directory written by `cityguide publish`.
@@ -116,6 +145,29 @@ fn main() -> ExitCode {
 
 fn run(cli: Cli) -> Result<ExitCode, String> {
     match cli.command {
+        Command::Keygen { output, force } => publish::keygen(&output, force).map(|()| ExitCode::SUCCESS),
+        Command::Publish { source, site, key, expires, json } => {
+            let expires = publish::parse_duration(&expires)?;
+            let p = publish::publish(&source, &site, &key, expires, chrono::Utc::now().timestamp())?;
+            if json {
+                println!("{}", serde_json::to_string_pretty(&p).map_err(|e| e.to_string())?);
+            } else {
+                println!(
+                    "published {} version {}{} in catalog {} ({} bytes compressed; deltas: {})",
+                    p.city_id,
+                    p.version,
+                    if p.new_version { "" } else { " (unchanged, catalog re-signed)" },
+                    p.catalog_version,
+                    p.compressed_size,
+                    if p.deltas.is_empty() {
+                        "none".to_owned()
+                    } else {
+                        p.deltas.iter().map(|(v, n)| format!("from {v}: {n} bytes")).collect::<Vec<_>>().join(", ")
+                    }
+                );
+            }
+            Ok(ExitCode::SUCCESS)
+        }
         Command::Serve { site, addr, public } => serve::run(&site, &addr, public).map(|()| ExitCode::SUCCESS),
         Command::Explore(args) => explore::run(args).map(|()| ExitCode::SUCCESS),
         Command::Demo { source, data_dir } => demo::run(&source, data_dir.as_deref()).map(|()| ExitCode::SUCCESS),

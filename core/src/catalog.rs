@@ -62,6 +62,12 @@ fn hex(bytes: &[u8]) -> String {
     bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
+/// SHA-256 of `bytes` in lowercase hex, the form catalogs use.
+pub fn sha256_hex(bytes: &[u8]) -> String {
+    use sha2::Digest;
+    hex(&sha2::Sha256::digest(bytes))
+}
+
 fn unhex<const N: usize>(s: &str) -> Option<[u8; N]> {
     let s = s.trim();
     if s.len() != N * 2 || !s.is_ascii() {
@@ -104,8 +110,12 @@ impl fmt::Debug for PublicKey {
 impl FromStr for PublicKey {
     type Err = CatalogError;
     fn from_str(s: &str) -> Result<Self, Self::Err> {
-        let h = s.trim().strip_prefix("ed25519:").ok_or_else(|| CatalogError::BadKey("a public key starts with \"ed25519:\"".into()))?;
-        let bytes = unhex::<32>(h).ok_or_else(|| CatalogError::BadKey("a public key has 64 hex digits after \"ed25519:\"".into()))?;
+        let h = s
+            .trim()
+            .strip_prefix("ed25519:")
+            .ok_or_else(|| CatalogError::BadKey("a public key starts with \"ed25519:\"".into()))?;
+        let bytes = unhex::<32>(h)
+            .ok_or_else(|| CatalogError::BadKey("a public key has 64 hex digits after \"ed25519:\"".into()))?;
         let key = PublicKey(bytes);
         key.verifying().ok_or_else(|| CatalogError::BadKey("not a valid Ed25519 public key".into()))?;
         Ok(key)
@@ -334,7 +344,10 @@ pub fn verify_catalog(bytes: &[u8], policy: &TrustPolicy) -> Result<Catalog, Cat
     }
     let catalog: Catalog = serde_json::from_slice(payload).map_err(|e| CatalogError::Malformed(e.to_string()))?;
     if catalog.format != 1 {
-        return Err(CatalogError::Invalid(format!("catalog format {} is not supported; update the app", catalog.format)));
+        return Err(CatalogError::Invalid(format!(
+            "catalog format {} is not supported; update the app",
+            catalog.format
+        )));
     }
     if let Some(seen) = policy.last_seen_version
         && catalog.version < seen
@@ -357,7 +370,9 @@ pub fn verify_catalog(bytes: &[u8], policy: &TrustPolicy) -> Result<Catalog, Cat
                 return Err(CatalogError::UnsafePath(f.clone()));
             }
         }
-        let digests = [&c.sha256, &c.compressed_sha256].into_iter().chain(c.deltas.iter().flat_map(|d| [&d.sha256, &d.from_sha256]));
+        let digests = [&c.sha256, &c.compressed_sha256]
+            .into_iter()
+            .chain(c.deltas.iter().flat_map(|d| [&d.sha256, &d.from_sha256]));
         for d in digests {
             if !is_hex_digest(d) {
                 return Err(CatalogError::Invalid(format!("{:?} is not a SHA-256 in hex", d)));
@@ -418,7 +433,8 @@ mod tests {
         // Unknown key, tampered payload, rollback, freeze, size, paths.
         let stranger = SigningKeyPair::generate();
         assert_eq!(verify_catalog(&bytes, &policy(vec![stranger.public()])), Err(CatalogError::Untrusted));
-        let tampered = String::from_utf8(bytes.clone()).expect("utf8").replace("\\\"version\\\": 7", "\\\"version\\\": 8");
+        let tampered =
+            String::from_utf8(bytes.clone()).expect("utf8").replace("\\\"version\\\": 7", "\\\"version\\\": 8");
         assert_ne!(tampered.as_bytes(), &bytes[..]);
         assert_eq!(verify_catalog(tampered.as_bytes(), &policy(vec![k.public()])), Err(CatalogError::Untrusted));
         let p = TrustPolicy { last_seen_version: Some(8), ..policy(vec![k.public()]) };

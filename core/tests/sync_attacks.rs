@@ -1,0 +1,404 @@
+//! Updates under attack, in the spirit of The Update Framework's attack list: after every refused update the device is
+//! exactly as before (same active pack bytes, same database rows, same files); after every accepted one it holds the
+//! complete new version, and the user's data is intact.
+
+mod common;
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::sync::Mutex;
+
+use cityguide_core::catalog::{Catalog, SigningKeyPair, TrustPolicy, sign_catalog, verify_catalog};
+use cityguide_core::guide::{Guide, GuideConfig};
+use cityguide_core::publish::publish;
+use cityguide_core::sync::{CancelToken, SyncConfig, SyncError, Syncer};
+use cityguide_core::transport::{Fetched, Transport, TransportError};
+
+const BASE: &str = "https://cdn.example.org/varna-site/";
+const NOW: i64 = 1_800_000_000;
+const DAY: i64 = 86_400;
+
+/// One request: file relative to the site, and the byte range asked for.
+type Request = (String, Option<(u64, u64)>);
+
+/// How the fake network misbehaves.
+#[derive(Clone, Debug, PartialEq)]
+enum Mode {
+    Normal,
+    Offline,
+    Stall,
+    /// The server streams without end: the transport hits its cap.
+    Endless,
+    /// Flip one byte in the middle of every file whose name ends like this.
+    Flip(String),
+    /// Cut the connection once after this many bytes of a file whose name ends like this.
+    CutOnce(String, u64),
+    /// Send more bytes than the range asked for.
+    Overlong,
+}
+
+/// Serves a site directory like a static host, with range requests; records every request.
+struct FakeNet {
+    site: PathBuf,
+    mode: Mutex<Mode>,
+    /// Replaces the catalog body when set (replays, forgeries).
+    catalog_override: Mutex<Option<Vec<u8>>>,
+    log: Mutex<Vec<Request>>,
+}
+
+impl FakeNet {
+    fn new(site: &Path) -> Self {
+        FakeNet {
+            site: site.to_path_buf(),
+            mode: Mutex::new(Mode::Normal),
+            catalog_override: Mutex::new(None),
+            log: Mutex::new(Vec::new()),
+        }
+    }
+    fn set(&self, m: Mode) {
+        *self.mode.lock().expect("lock") = m;
+    }
+    fn requests(&self) -> Vec<Request> {
+        self.log.lock().expect("lock").clone()
+    }
+}
+
+impl Transport for FakeNet {
+    fn get(&self, url: &str, range: Option<(u64, u64)>, max_bytes: u64) -> Result<Fetched, TransportError> {
+        let rel = url.strip_prefix(BASE).ok_or(TransportError::Offline)?.to_owned();
+        self.log.lock().expect("lock").push((rel.clone(), range));
+        let mode = self.mode.lock().expect("lock").clone();
+        match &mode {
+            Mode::Offline => return Err(TransportError::Offline),
+            Mode::Stall => return Err(TransportError::Timeout),
+            Mode::Endless => return Err(TransportError::TooLarge { max: max_bytes }),
+            _ => {}
+        }
+        let mut bytes = match (rel.as_str(), self.catalog_override.lock().expect("lock").clone()) {
+            ("catalog.json", Some(b)) => b,
+            _ => match std::fs::read(self.site.join(&rel)) {
+                Ok(b) => b,
+                Err(_) => return Ok(Fetched { status: 404, body: b"not found".to_vec(), total_size: None }),
+            },
+        };
+        let total = bytes.len() as u64;
+        if let Mode::Flip(suffix) = &mode
+            && rel.ends_with(suffix.as_str())
+        {
+            let mid = bytes.len() / 2;
+            bytes[mid] ^= 0x40;
+        }
+        let (status, mut body) = match range {
+            None => (200, bytes),
+            Some((start, len)) => {
+                let end = (start + len).min(total);
+                (206, bytes.get(start as usize..end as usize).unwrap_or_default().to_vec())
+            }
+        };
+        if let Mode::CutOnce(suffix, after) = &mode
+            && rel.ends_with(suffix.as_str())
+        {
+            let start = range.map_or(0, |r| r.0);
+            if start + body.len() as u64 > *after {
+                // The connection drops inside this chunk: the request fails.
+                *self.mode.lock().expect("lock") = Mode::Normal;
+                return Err(TransportError::Other("connection reset".into()));
+            }
+        }
+        if mode == Mode::Overlong && rel != "catalog.json" {
+            body.extend_from_slice(&[0u8; 64]);
+        }
+        if body.len() as u64 > max_bytes {
+            return Err(TransportError::TooLarge { max: max_bytes });
+        }
+        Ok(Fetched { status, body, total_size: Some(total) })
+    }
+}
+
+struct World {
+    _tmp: tempfile::TempDir,
+    src: PathBuf,
+    site: PathBuf,
+    key: SigningKeyPair,
+    guide: Guide,
+    net: FakeNet,
+    config: SyncConfig,
+}
+
+impl World {
+    fn new() -> World {
+        let tmp = tempfile::tempdir().expect("tmp");
+        let src = tmp.path().join("src");
+        let status = std::process::Command::new("cp").arg("-r").arg(common::mini()).arg(&src).status().expect("cp");
+        assert!(status.success());
+        let site = tmp.path().join("site");
+        let key = SigningKeyPair::generate();
+        publish(&src, &site, &key, 30 * DAY, NOW).expect("first publish");
+        let guide = Guide::open(GuideConfig { data_dir: tmp.path().join("phone"), languages: vec!["en".into()] })
+            .expect("open");
+        let net = FakeNet::new(&site);
+        let config = SyncConfig {
+            catalog_url: format!("{BASE}catalog.json"),
+            trusted_keys: vec![key.public()],
+            caps: Default::default(),
+        };
+        World { _tmp: tmp, src, site, key, guide, net, config }
+    }
+
+    fn sync(&self) -> Result<cityguide_core::sync::UpdateOutcome, SyncError> {
+        self.sync_at(NOW + 60)
+    }
+
+    fn sync_at(&self, now: i64) -> Result<cityguide_core::sync::UpdateOutcome, SyncError> {
+        Syncer::new(&self.guide, &self.net, &self.config).update("mini", now, &|_: u64, _: u64| {}, &CancelToken::new())
+    }
+
+    /// A new version of the content: one summary edited, one place removed.
+    fn publish_v2(&self) {
+        common::edit(&self.src, "texts/en.csv", "The main church of Varna.", "The main Orthodox church of Varna.");
+        for f in ["places.csv", "texts/bg.csv", "texts/en.csv"] {
+            let t = std::fs::read_to_string(self.src.join(f)).expect("read");
+            let kept: String = t
+                .lines()
+                .filter(|l| !l.starts_with("clock-tower,") && !l.contains(",clock-tower,"))
+                .map(|l| format!("{l}\n"))
+                .collect();
+            std::fs::write(self.src.join(f), kept).expect("write");
+        }
+        common::edit(&self.src, "tours.csv", "cathedral;clock-tower;", "cathedral;");
+        publish(&self.src, &self.site, &self.key, 30 * DAY, NOW + 10).expect("second publish");
+    }
+
+    /// Everything on the device that an update could change.
+    fn snapshot(&self) -> BTreeMap<String, Vec<u8>> {
+        let mut s = BTreeMap::new();
+        let packs = self.guide.store().dir().join("packs");
+        if let Ok(rd) = std::fs::read_dir(&packs) {
+            for e in rd.flatten() {
+                s.insert(format!("file {}", e.file_name().to_string_lossy()), std::fs::read(e.path()).expect("read"));
+            }
+        }
+        for c in self.guide.installed().expect("installed") {
+            s.insert(format!("city {}", c.city_id), format!("{} {}", c.version, c.sha256).into_bytes());
+        }
+        for f in self.guide.favourites().expect("favs") {
+            s.insert(format!("fav {}", f.place_id), format!("{:?}", f.status).into_bytes());
+        }
+        s
+    }
+}
+
+fn assert_refused_and_unchanged(
+    w: &World,
+    result: Result<cityguide_core::sync::UpdateOutcome, SyncError>,
+    before: &BTreeMap<String, Vec<u8>>,
+    what: &str,
+) -> SyncError {
+    let err = match result {
+        Ok(o) => panic!("{what}: the update was accepted: {o:?}"),
+        Err(e) => e,
+    };
+    assert_eq!(&w.snapshot(), before, "{what}: the device changed although the update was refused ({err})");
+    err
+}
+
+/// A world with version 3 installed over the network and a favourite saved.
+fn installed_world() -> World {
+    let w = World::new();
+    let o = w.sync().expect("first install");
+    assert!(!o.via_delta);
+    assert_eq!(o.city.version, 3);
+    w.guide.add_favourite("mini", "clock-tower").expect("fav");
+    w
+}
+
+#[test]
+fn a_delta_update_keeps_user_data_and_matches_the_full_pack() {
+    let w = installed_world();
+    w.publish_v2();
+    let o = w.sync().expect("update");
+    assert!(o.via_delta && !o.fell_back_to_full, "{o:?}");
+    assert_eq!(o.city.version, 4);
+    let catalog = verify_catalog(
+        &std::fs::read(w.site.join("catalog.json")).expect("read"),
+        &TrustPolicy { trusted: vec![w.key.public()], last_seen_version: None, now: NOW, max_bytes: 1 << 20 },
+    )
+    .expect("catalog");
+    let entry = &catalog.cities[0];
+    assert_eq!(o.city.sha256, entry.sha256, "the rebuilt pack is byte-for-byte the published one");
+    assert!(o.downloaded_bytes < entry.compressed_size, "{} vs {}", o.downloaded_bytes, entry.compressed_size);
+    let favs = w.guide.favourites().expect("favs");
+    assert_eq!(favs[0].status, cityguide_core::guide::SavedStatus::Removed, "the removed place is kept as removed");
+    // Nothing left over in the download folder.
+    let leftovers = std::fs::read_dir(w.guide.store().dir().join("downloads")).map(|r| r.count()).unwrap_or(0);
+    assert_eq!(leftovers, 0);
+    // Up to date: nothing downloaded.
+    assert_eq!(w.sync().expect("again").downloaded_bytes, 0);
+}
+
+#[test]
+fn a_flipped_byte_in_the_pack_is_refused() {
+    let w = World::new();
+    let before = w.snapshot();
+    w.net.set(Mode::Flip(".pack.zst".into()));
+    let err = assert_refused_and_unchanged(&w, w.sync(), &before, "flipped pack byte");
+    assert!(matches!(err, SyncError::Mismatch { .. }), "{err}");
+}
+
+#[test]
+fn a_flipped_byte_in_the_delta_falls_back_to_the_full_pack() {
+    let w = installed_world();
+    w.publish_v2();
+    w.net.set(Mode::Flip(".delta".into()));
+    let o = w.sync().expect("falls back");
+    assert!(o.fell_back_to_full && !o.via_delta, "{o:?}");
+    assert_eq!(o.city.version, 4);
+}
+
+#[test]
+fn another_citys_pack_swapped_in_is_refused() {
+    let w = installed_world();
+    // Another city published with the same key, its pack put where mini's version 4 should be.
+    let other_src = common::copy_sources(&common::mini());
+    common::edit(other_src.path(), "city.toml", "id = \"mini\"", "id = \"other\"");
+    common::edit(other_src.path(), "city.toml", "version = 3", "version = 4");
+    let other_site = w.site.parent().expect("p").join("other-site");
+    publish(other_src.path(), &other_site, &w.key, 30 * DAY, NOW).expect("other");
+    w.publish_v2();
+    std::fs::copy(other_site.join("packs/other/4.pack.zst"), w.site.join("packs/mini/4.pack.zst")).expect("swap");
+    std::fs::remove_dir_all(w.site.join("deltas")).expect("no deltas");
+    let before = w.snapshot();
+    let err = assert_refused_and_unchanged(&w, w.sync(), &before, "swapped pack");
+    assert!(matches!(err, SyncError::Mismatch { .. }), "{err}");
+    // Mix and match: a catalog, validly signed, that lists the other city's pack (with its true hashes) as mini.
+    let policy = TrustPolicy { trusted: vec![w.key.public()], last_seen_version: None, now: NOW, max_bytes: 1 << 20 };
+    let other_catalog =
+        verify_catalog(&std::fs::read(other_site.join("catalog.json")).expect("r"), &policy).expect("c");
+    let mut forged: Catalog =
+        verify_catalog(&std::fs::read(w.site.join("catalog.json")).expect("r"), &policy).expect("c");
+    let mut entry = other_catalog.cities[0].clone();
+    entry.city_id = "mini".into();
+    entry.deltas.clear();
+    forged.cities = vec![entry];
+    forged.version += 1;
+    std::fs::copy(other_site.join("packs/other/4.pack.zst"), w.site.join("packs/other-4.pack.zst")).expect("copy");
+    forged.cities[0].file = "packs/other-4.pack.zst".into();
+    *w.net.catalog_override.lock().expect("lock") = Some(sign_catalog(&forged, &[&w.key]));
+    let err = assert_refused_and_unchanged(&w, w.sync(), &before, "mix and match");
+    assert!(err.to_string().contains("other"), "{err}");
+}
+
+#[test]
+fn an_older_catalog_replayed_is_refused() {
+    let w = installed_world();
+    let old_catalog = std::fs::read(w.site.join("catalog.json")).expect("read");
+    w.publish_v2();
+    w.sync().expect("update to 4");
+    let before = w.snapshot();
+    *w.net.catalog_override.lock().expect("lock") = Some(old_catalog);
+    let err = assert_refused_and_unchanged(&w, w.sync(), &before, "rollback");
+    assert!(
+        err.to_string().to_lowercase().contains("older") || err.to_string().to_lowercase().contains("rollback"),
+        "{err}"
+    );
+}
+
+#[test]
+fn an_expired_catalog_is_refused() {
+    let w = installed_world();
+    w.publish_v2();
+    let before = w.snapshot();
+    let err = assert_refused_and_unchanged(&w, w.sync_at(NOW + 31 * DAY), &before, "freeze");
+    assert!(err.to_string().contains("expired"), "{err}");
+}
+
+#[test]
+fn a_catalog_signed_by_an_unknown_key_is_refused() {
+    let w = installed_world();
+    let intruder = SigningKeyPair::generate();
+    w.publish_v2();
+    let policy = TrustPolicy { trusted: vec![w.key.public()], last_seen_version: None, now: NOW, max_bytes: 1 << 20 };
+    let mut c = verify_catalog(&std::fs::read(w.site.join("catalog.json")).expect("r"), &policy).expect("c");
+    c.version += 1;
+    *w.net.catalog_override.lock().expect("lock") = Some(sign_catalog(&c, &[&intruder]));
+    let before = w.snapshot();
+    let err = assert_refused_and_unchanged(&w, w.sync(), &before, "unknown key");
+    assert!(matches!(err, SyncError::Catalog(_)), "{err}");
+}
+
+#[test]
+fn endless_stalled_overlong_and_offline_servers_change_nothing() {
+    let w = installed_world();
+    w.publish_v2();
+    let before = w.snapshot();
+    w.net.set(Mode::Endless);
+    assert_refused_and_unchanged(&w, w.sync(), &before, "endless data");
+    w.net.set(Mode::Stall);
+    let err = assert_refused_and_unchanged(&w, w.sync(), &before, "stall");
+    assert!(err.to_string().contains("in time"), "{err}");
+    w.net.set(Mode::Overlong);
+    assert_refused_and_unchanged(&w, w.sync(), &before, "overlong range answers");
+    w.net.set(Mode::Offline);
+    let err = assert_refused_and_unchanged(&w, w.sync(), &before, "offline");
+    assert_eq!(err.to_string(), "offline");
+    // Everything installed keeps working offline.
+    assert!(!w.guide.search("mini", "termi", None, 3, None).expect("search").is_empty());
+}
+
+#[test]
+fn a_catalog_entry_that_tries_path_traversal_is_refused() {
+    let w = installed_world();
+    w.publish_v2();
+    let policy = TrustPolicy { trusted: vec![w.key.public()], last_seen_version: None, now: NOW, max_bytes: 1 << 20 };
+    let mut c = verify_catalog(&std::fs::read(w.site.join("catalog.json")).expect("r"), &policy).expect("c");
+    c.version += 1;
+    c.cities[0].file = "../../../etc/passwd".into();
+    *w.net.catalog_override.lock().expect("lock") = Some(sign_catalog(&c, &[&w.key]));
+    let before = w.snapshot();
+    assert_refused_and_unchanged(&w, w.sync(), &before, "path traversal");
+    assert!(w.net.requests().iter().all(|(rel, _)| !rel.contains("..")), "no request left the site");
+}
+
+#[test]
+fn a_truncated_download_resumes_where_it_stopped() {
+    let w = World::new();
+    let caps = cityguide_core::sync::Caps { chunk: 1024, ..Default::default() };
+    let w = World { config: SyncConfig { caps, ..w.config.clone() }, ..w };
+    let before = w.snapshot();
+    w.net.set(Mode::CutOnce(".pack.zst".into(), 1500));
+    assert_refused_and_unchanged(&w, w.sync(), &before, "cut connection");
+    let o = w.sync().expect("resumes");
+    assert_eq!(o.city.version, 3);
+    let ranges: Vec<(u64, u64)> =
+        w.net.requests().iter().filter(|(r, _)| r.ends_with(".pack.zst")).filter_map(|(_, r)| *r).collect();
+    // The second attempt starts at 1024 (the whole chunk before the cut was kept), not at 0.
+    let restarts = ranges.windows(2).filter(|p| p[1].0 < p[0].0).count();
+    assert_eq!(restarts, 0, "never starts over: {ranges:?}");
+    assert!(ranges.iter().filter(|r| r.0 == 1024).count() >= 2, "the chunk at the cut is asked again: {ranges:?}");
+}
+
+#[test]
+fn cancelling_stops_between_chunks_and_changes_nothing() {
+    let w = World::new();
+    let before = w.snapshot();
+    let cancel = CancelToken::new();
+    cancel.cancel();
+    let r = Syncer::new(&w.guide, &w.net, &w.config).update("mini", NOW, &|_: u64, _: u64| {}, &cancel);
+    let err = assert_refused_and_unchanged(&w, r, &before, "cancel");
+    assert!(matches!(err, SyncError::Cancelled));
+}
+
+#[test]
+fn progress_is_reported_up_to_the_total() {
+    let w = World::new();
+    let seen = Mutex::new(Vec::new());
+    let listener = |done: u64, total: u64| seen.lock().expect("lock").push((done, total));
+    let caps = cityguide_core::sync::Caps { chunk: 1024, ..Default::default() };
+    let config = SyncConfig { caps, ..w.config.clone() };
+    Syncer::new(&w.guide, &w.net, &config).update("mini", NOW, &listener, &CancelToken::new()).expect("update");
+    let seen = seen.lock().expect("lock");
+    assert!(seen.len() > 2);
+    assert!(seen.windows(2).all(|p| p[0].0 < p[1].0));
+    let (done, total) = *seen.last().expect("last");
+    assert_eq!(done, total);
+}
