@@ -5,8 +5,8 @@
 //!   asks for the 10 nearest places. The OS page cache stays warm between iterations, so this is an app restart,
 //!   not the first start after a reboot.
 //! - **typeahead**: 100k places installed once; `Guide::search` for 2,000 prefixes of real name words (half
-//!   Cyrillic, half Latin) per length 1, 2 and 3, and a 5-character query for comparison, with and without the
-//!   user's position. Each query is timed with `Instant` and p50 / p95 / p99 / max are printed (criterion reports
+//!   Cyrillic, half Latin) per length 1, 2 and 3, and 300 five-character queries for comparison, with and without
+//!   the user's position. Each query is timed with `Instant` and p50 / p95 / p99 / max are printed (criterion reports
 //!   means and medians only); criterion then also measures the median per length.
 //! - **proximity**: one `ProximityTracker::update` at 100k places with the real `SpatialIndex::within_radius` as the
 //!   `nearby` closure, on the same 50 m grid as `benches/proximity.rs` (which uses a hash grid) and on the synthetic
@@ -21,9 +21,11 @@ use std::time::{Duration, Instant};
 
 use cityguide_core::geodesy::offset_m;
 use cityguide_core::guide::{Guide, GuideConfig, NearbyQuery, PlaceFilter};
-use cityguide_core::pack::write_pack;
+use cityguide_core::hours;
+use cityguide_core::pack::{PackFile, write_pack};
 use cityguide_core::proximity::{Fix, ProximityConfig, ProximityTracker};
 use cityguide_core::spatial::SpatialIndex;
+use cityguide_core::store::Store;
 use common::{Rng, content, quantile, users};
 use criterion::{BenchmarkGroup, Criterion, SamplingMode, criterion_group, criterion_main, measurement::WallTime};
 
@@ -64,8 +66,43 @@ fn nearby_query(at: (f64, f64)) -> NearbyQuery {
     NearbyQuery { at, limit: 10, radius_m: None, filter: PlaceFilter::default() }
 }
 
+/// Medians of the steps of `Guide::open`, repeated outside the guide to see where the time goes.
+fn cold_open_breakdown(dir: &std::path::Path) {
+    let pack_path = std::fs::read_dir(dir.join("packs")).expect("packs").flatten().next().expect("a pack").path();
+    let median = |f: &mut dyn FnMut()| {
+        let mut times: Vec<Duration> = (0..11)
+            .map(|_| {
+                let t = Instant::now();
+                f();
+                t.elapsed()
+            })
+            .collect();
+        times.sort_unstable();
+        times[times.len() / 2]
+    };
+    let store = median(&mut || drop(black_box(Store::open(dir).expect("store"))));
+    let verify = median(&mut || drop(black_box(PackFile::open(&pack_path).expect("pack"))));
+    let pack = PackFile::open(&pack_path).expect("pack");
+    let coords: Vec<(f64, f64)> = pack.pack().coords().unwrap_or_default().iter().map(|c| (c.lat(), c.lon())).collect();
+    let index = median(&mut || drop(black_box(SpatialIndex::build(&coords))));
+    let pois = pack.pack().pois().unwrap_or_default();
+    let exprs: Vec<&str> = pois.iter().filter_map(|p| p.opening_hours()).collect();
+    let hours = median(&mut || {
+        for e in &exprs {
+            black_box(hours::parse(e));
+        }
+    });
+    let guide = median(&mut || drop(black_box(Guide::open(config(dir)).expect("open"))));
+    eprintln!(
+        "cold open breakdown (median of 11): Guide::open {guide:.2?} = Store::open {store:.2?} + PackFile::open \
+         (map + verify) {verify:.2?} + SpatialIndex::build {index:.2?} + parse {} opening_hours {hours:.2?} + the rest",
+        exprs.len()
+    );
+}
+
 fn cold_open(c: &mut Criterion) {
     let dir = installed(20_000);
+    cold_open_breakdown(dir.path());
     let users = users();
     let mut q = 0usize;
     let mut g = group(c, "cold_open/20k");
@@ -115,16 +152,18 @@ fn typeahead(c: &mut Criterion) {
     let guide = Guide::open(config(dir.path())).expect("open");
     let users = users();
     let lengths = [1usize, 2, 3, 5];
-    let sets: Vec<Vec<String>> = lengths.iter().map(|&len| queries(&city, len, 2_000)).collect();
+    // 2,000 queries per prefix length; 300 five-character ones (they take the slower full-text path).
+    let sets: Vec<Vec<String>> =
+        lengths.iter().map(|&len| queries(&city, len, if len <= 3 { 2_000 } else { 300 })).collect();
     drop(city);
 
-    eprintln!("typeahead at 100k places, 2000 queries per length, limit 20 (µs):");
-    eprintln!("| query length | position | p50 | p95 | p99 | max | mean results |");
-    eprintln!("| --- | --- | ---: | ---: | ---: | ---: | ---: |");
+    eprintln!("typeahead at 100k places, limit 20, one warm-up pass then one measured pass (µs):");
+    eprintln!("| query length | position | script | queries | p50 | p95 | p99 | max | mean results |");
+    eprintln!("| --- | --- | --- | ---: | ---: | ---: | ---: | ---: | ---: |");
+    let us = |d: Duration| d.as_secs_f64() * 1e6;
     for (len, set) in lengths.iter().zip(&sets) {
         for with_position in [true, false] {
-            // One warm-up pass, then the measured pass.
-            let mut times = Vec::with_capacity(set.len());
+            let mut times: Vec<(Duration, bool)> = Vec::with_capacity(set.len());
             let mut results = 0usize;
             for pass in 0..2 {
                 for (i, text) in set.iter().enumerate() {
@@ -133,23 +172,32 @@ fn typeahead(c: &mut Criterion) {
                     let found = guide.search(CITY, text, near, 20, None).expect("search");
                     let dt = t.elapsed();
                     if pass == 1 {
-                        times.push(dt);
+                        times.push((dt, text.chars().any(|c| c.is_alphabetic() && !c.is_ascii())));
                         results += found.len();
                     }
                     black_box(found);
                 }
             }
-            times.sort_unstable();
-            let us = |d: Duration| d.as_secs_f64() * 1e6;
-            eprintln!(
-                "| {len} | {} | {:.0} | {:.0} | {:.0} | {:.0} | {:.1} |",
-                if with_position { "yes" } else { "no" },
-                us(quantile(&times, 0.5)),
-                us(quantile(&times, 0.95)),
-                us(quantile(&times, 0.99)),
-                us(*times.last().expect("times")),
-                results as f64 / set.len() as f64,
-            );
+            let scripts: &[(&str, Option<bool>)] = if with_position {
+                &[("all", None), ("Cyrillic", Some(true)), ("Latin", Some(false))]
+            } else {
+                &[("all", None)]
+            };
+            for &(script, cyrillic) in scripts {
+                let mut t: Vec<Duration> =
+                    times.iter().filter(|(_, c)| cyrillic.is_none_or(|w| w == *c)).map(|(d, _)| *d).collect();
+                t.sort_unstable();
+                eprintln!(
+                    "| {len} | {} | {script} | {} | {:.0} | {:.0} | {:.0} | {:.0} | {:.1} |",
+                    if with_position { "yes" } else { "no" },
+                    t.len(),
+                    us(quantile(&t, 0.5)),
+                    us(quantile(&t, 0.95)),
+                    us(quantile(&t, 0.99)),
+                    us(*t.last().expect("times")),
+                    results as f64 / set.len() as f64,
+                );
+            }
         }
     }
 

@@ -156,19 +156,20 @@ const KINDS: [(&str, &str, &str); 14] = [
     ("Къща", "House", "heritage.house"),
     ("Крепост", "Fortress", "heritage"),
     ("Парк", "Park", "nature.park"),
-    ("Площад", "Square", "square"),
+    ("Площад", "Square", "heritage.square"),
     ("Кафене", "Café", "food.cafe"),
     ("Ресторант", "Restaurant", "food"),
 ];
 
 /// Categories: (id, parent, bg, en), sorted by id.
-const CATEGORIES: [(&str, Option<&str>, &str, &str); 15] = [
+const CATEGORIES: [(&str, Option<&str>, &str, &str); 16] = [
     ("culture", None, "Култура", "Culture"),
     ("culture.theatre", Some("culture"), "Театри", "Theatres"),
     ("food", None, "Храна", "Food"),
     ("food.cafe", Some("food"), "Кафенета", "Cafés"),
     ("heritage", None, "Наследство", "Heritage"),
     ("heritage.house", Some("heritage"), "Исторически къщи", "Historic houses"),
+    ("heritage.square", Some("heritage"), "Площади", "Squares"),
     ("monument", None, "Паметници", "Monuments"),
     ("monument.fountain", Some("monument"), "Фонтани", "Fountains"),
     ("museum", None, "Музеи", "Museums"),
