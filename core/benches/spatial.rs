@@ -1,88 +1,112 @@
-//! The spatial index against a linear scan, on synthetic but realistic places: a handful of city centres with
-//! normally distributed places around each, plus sparse rural points over the whole region (seeded, so every run
-//! measures the same data). 10k, 100k and 1M places; each bench is short so the whole run stays within a few minutes.
+//! The spatial index against a linear scan and against SQLite's R*Tree module, side by side in one run, on the
+//! synthetic city of `common` (a handful of city centres with normally distributed places around each, plus sparse
+//! rural points; seeded, so every run measures the same data). 10k, 100k and 1M places; each bench is short so the
+//! whole run stays within a few minutes.
+//!
+//! The R*Tree alternative is what an app would write on top of the SQLite it already ships: an in-memory
+//! `rtree(id, min_lat, max_lat, min_lon, max_lon)` table with one degenerate box per place, and the exact `(lat, lon)`
+//! of each place in memory (as the pack's coordinate vector is) for distances:
+//! - nearest-10: R*Tree has no k-nearest-neighbour query, so it does the usual *expanding box*: query a box around the
+//!   user of half-side 250 m, keep the candidates inside the box's inscribed circle, and if fewer than 10 are, double
+//!   the half-side and ask again; then sort by haversine distance and take 10;
+//! - radius: the box circumscribing the circle, then an exact haversine filter and a sort;
+//! - viewport: the box itself, then an exact filter (R*Tree stores 32-bit floats rounded outwards, so a box query may
+//!   return points a few centimetres outside) and a sort by index.
+//!
+//! Loading the R*Tree is setup, outside every measurement; its load time is printed once per size and, at 10k and
+//! 100k, also measured as `build/*/sqlite_rtree`.
 //!
 //! `cargo bench -p cityguide-core --bench spatial`
 
+mod common;
+
 use std::hint::black_box;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use cityguide_core::geodesy::distance_m;
 use cityguide_core::model::BBox;
 use cityguide_core::spatial::SpatialIndex;
+use common::{label, places, users, viewports};
 use criterion::{BenchmarkGroup, Criterion, SamplingMode, criterion_group, criterion_main, measurement::WallTime};
+use rusqlite::{Connection, params};
 
-/// City centres (lat, lon) and their spread in degrees: Bulgaria's largest cities.
-const CITIES: [(f64, f64, f64); 6] = [
-    (42.6977, 23.3219, 0.05),  // Sofia
-    (42.1354, 24.7453, 0.035), // Plovdiv
-    (43.2141, 27.9147, 0.03),  // Varna
-    (42.5048, 27.4626, 0.025), // Burgas
-    (43.8356, 25.9657, 0.02),  // Ruse
-    (42.4258, 25.6345, 0.02),  // Stara Zagora
-];
-/// The rural rest: a box over the country.
-const REGION: BBox = BBox { min_lat: 41.2, min_lon: 22.4, max_lat: 44.2, max_lon: 28.6 };
-/// Share of places outside the cities.
-const RURAL: f64 = 0.1;
+/// Metres per degree of latitude on the sphere `distance_m` measures on. Boxes get a 1 % margin on top, enough for the
+/// radii used here (the circle's bulge towards the pole only matters at hundreds of kilometres).
+const M_PER_DEG: f64 = 111_195.0;
 
-/// SplitMix64, seeded.
-struct Rng(u64);
+/// An in-memory SQLite R*Tree over the places, plus their exact positions.
+struct SqliteRtree<'a> {
+    conn: Connection,
+    coords: &'a [(f64, f64)],
+}
 
-impl Rng {
-    fn next_u64(&mut self) -> u64 {
-        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-        z ^ (z >> 31)
-    }
-    fn unit(&mut self) -> f64 {
-        (self.next_u64() >> 11) as f64 / (1u64 << 53) as f64
-    }
-    fn normal(&mut self) -> f64 {
-        let u = self.unit().max(1e-300);
-        (-2.0 * u.ln()).sqrt() * (2.0 * std::f64::consts::PI * self.unit()).cos()
-    }
-    /// A place: near a city, or anywhere in the region.
-    fn place(&mut self) -> (f64, f64) {
-        if self.unit() < RURAL {
-            let lat = REGION.min_lat + (REGION.max_lat - REGION.min_lat) * self.unit();
-            let lon = REGION.min_lon + (REGION.max_lon - REGION.min_lon) * self.unit();
-            return (lat, lon);
+impl<'a> SqliteRtree<'a> {
+    fn build(coords: &'a [(f64, f64)]) -> SqliteRtree<'a> {
+        let mut conn = Connection::open_in_memory().expect("sqlite");
+        conn.execute_batch("CREATE VIRTUAL TABLE places USING rtree(id, min_lat, max_lat, min_lon, max_lon);")
+            .expect("rtree");
+        let tx = conn.transaction().expect("tx");
+        {
+            let mut ins = tx.prepare("INSERT INTO places VALUES (?1, ?2, ?2, ?3, ?3)").expect("prepare");
+            for (i, &(lat, lon)) in coords.iter().enumerate() {
+                ins.execute(params![i as i64, lat, lon]).expect("insert");
+            }
         }
-        let (lat, lon, spread) = CITIES[(self.next_u64() % CITIES.len() as u64) as usize];
-        (lat + spread * self.normal(), lon + spread * 1.4 * self.normal())
+        tx.commit().expect("commit");
+        SqliteRtree { conn, coords }
     }
-    /// Where a user stands: in a city, since that is where the app is used.
-    fn user(&mut self) -> (f64, f64) {
-        let (lat, lon, spread) = CITIES[(self.next_u64() % CITIES.len() as u64) as usize];
-        (lat + spread * self.normal(), lon + spread * 1.4 * self.normal())
+
+    /// Ids of the places in the box, as R*Tree answers (possibly a few cm too many).
+    fn query_box(&self, min_lat: f64, max_lat: f64, min_lon: f64, max_lon: f64) -> Vec<u32> {
+        let mut stmt = self
+            .conn
+            .prepare_cached(
+                "SELECT id FROM places WHERE max_lat >= ?1 AND min_lat <= ?2 AND max_lon >= ?3 AND min_lon <= ?4",
+            )
+            .expect("prepare");
+        let rows = stmt.query_map(params![min_lat, max_lat, min_lon, max_lon], |r| r.get::<_, i64>(0)).expect("query");
+        rows.map(|r| r.expect("row") as u32).collect()
     }
-}
 
-fn places(n: usize) -> Vec<(f64, f64)> {
-    let mut rng = Rng(0xC17E_6D1D_E000 + n as u64);
-    (0..n).map(|_| rng.place()).collect()
-}
+    /// Places within `r` metres, by distance then index: the circumscribing box, then the exact filter.
+    fn within(&self, at: (f64, f64), r: f64) -> Vec<(f64, u32)> {
+        // 1 % margin for the sphere-vs-degree approximation.
+        let dlat = r * 1.01 / M_PER_DEG;
+        let dlon = dlat / at.0.to_radians().cos().max(1e-6);
+        let mut hits: Vec<(f64, u32)> = self
+            .query_box(at.0 - dlat, at.0 + dlat, at.1 - dlon, at.1 + dlon)
+            .into_iter()
+            .filter_map(|i| {
+                let d = distance_m(at, self.coords[i as usize]);
+                (d <= r).then_some((d, i))
+            })
+            .collect();
+        hits.sort_unstable_by(|a, b| a.0.total_cmp(&b.0).then(a.1.cmp(&b.1)));
+        hits
+    }
 
-/// Query points cycled through, so one cached query does not flatter the index.
-fn users() -> Vec<(f64, f64)> {
-    let mut rng = Rng(42);
-    (0..256).map(|_| rng.user()).collect()
-}
+    /// The `k` nearest places by expanding box: double the radius until `k` places lie within it.
+    fn nearest(&self, at: (f64, f64), k: usize) -> Vec<(f64, u32)> {
+        let mut r = 250.0;
+        loop {
+            let mut hits = self.within(at, r);
+            if hits.len() >= k || r > 20_000_000.0 {
+                hits.truncate(k);
+                return hits;
+            }
+            r *= 2.0;
+        }
+    }
 
-/// A phone screen at about zoom 15 over a city centre.
-fn viewports() -> Vec<BBox> {
-    CITIES
-        .iter()
-        .map(|&(lat, lon, _)| BBox {
-            min_lat: lat - 0.01,
-            min_lon: lon - 0.015,
-            max_lat: lat + 0.01,
-            max_lon: lon + 0.015,
-        })
-        .collect()
+    fn bbox(&self, bbox: &BBox) -> Vec<u32> {
+        let mut ids: Vec<u32> = self
+            .query_box(bbox.min_lat, bbox.max_lat, bbox.min_lon, bbox.max_lon)
+            .into_iter()
+            .filter(|&i| bbox.contains(self.coords[i as usize].0, self.coords[i as usize].1))
+            .collect();
+        ids.sort_unstable();
+        ids
+    }
 }
 
 /// The linear scan the index replaces: every place's distance, keeping the best `k` (distance, then index).
@@ -126,13 +150,6 @@ fn group<'a>(c: &'a mut Criterion, name: &str) -> BenchmarkGroup<'a, WallTime> {
     g
 }
 
-fn label(n: usize) -> String {
-    match n {
-        n if n >= 1_000_000 => format!("{}M", n / 1_000_000),
-        n => format!("{}k", n / 1_000),
-    }
-}
-
 fn spatial(c: &mut Criterion) {
     let users = users();
     let viewports = viewports();
@@ -140,6 +157,24 @@ fn spatial(c: &mut Criterion) {
         let coords = places(n);
         let index = SpatialIndex::build(&coords);
         let size = label(n);
+        let t = Instant::now();
+        let rtree = SqliteRtree::build(&coords);
+        eprintln!("setup: SQLite R*Tree over {size} places loaded in {:.2?} (once, not measured below)", t.elapsed());
+
+        // The three answer the same questions identically (ties aside, which this data does not have).
+        for &u in users.iter().take(32) {
+            let ours: Vec<u32> = index.nearest(u, 10, None, |_| true).iter().map(|h| h.index).collect();
+            let theirs: Vec<u32> = rtree.nearest(u, 10).iter().map(|h| h.1).collect();
+            let scan: Vec<u32> = scan_nearest(&coords, u, 10).iter().map(|h| h.1).collect();
+            assert_eq!(ours, scan, "index vs scan at {u:?}");
+            assert_eq!(theirs, scan, "R*Tree vs scan at {u:?}");
+            let ours: Vec<u32> = index.within_radius(u, 500.0, |_| true).iter().map(|h| h.index).collect();
+            let theirs: Vec<u32> = rtree.within(u, 500.0).iter().map(|h| h.1).collect();
+            assert_eq!(ours, theirs, "radius at {u:?}");
+        }
+        for v in &viewports {
+            assert_eq!(index.within_bbox(v, |_| true), rtree.bbox(v), "viewport {v:?}");
+        }
 
         let mut g = group(c, &format!("nearest10/{size}"));
         let mut q = 0usize;
@@ -153,6 +188,12 @@ fn spatial(c: &mut Criterion) {
             b.iter(|| {
                 q = (q + 1) % users.len();
                 black_box(scan_nearest(&coords, black_box(users[q]), 10))
+            })
+        });
+        g.bench_function("sqlite_rtree", |b| {
+            b.iter(|| {
+                q = (q + 1) % users.len();
+                black_box(rtree.nearest(black_box(users[q]), 10))
             })
         });
         g.finish();
@@ -170,6 +211,12 @@ fn spatial(c: &mut Criterion) {
                 black_box(scan_radius(&coords, black_box(users[q]), 500.0))
             })
         });
+        g.bench_function("sqlite_rtree", |b| {
+            b.iter(|| {
+                q = (q + 1) % users.len();
+                black_box(rtree.within(black_box(users[q]), 500.0))
+            })
+        });
         g.finish();
 
         let mut g = group(c, &format!("viewport/{size}"));
@@ -185,6 +232,12 @@ fn spatial(c: &mut Criterion) {
                 black_box(scan_bbox(&coords, black_box(&viewports[q])))
             })
         });
+        g.bench_function("sqlite_rtree", |b| {
+            b.iter(|| {
+                q = (q + 1) % viewports.len();
+                black_box(rtree.bbox(black_box(&viewports[q])))
+            })
+        });
         g.bench_function("clusters_z15", |b| {
             b.iter(|| {
                 q = (q + 1) % viewports.len();
@@ -192,10 +245,14 @@ fn spatial(c: &mut Criterion) {
             })
         });
         g.finish();
+        drop(rtree);
 
         let mut g = group(c, &format!("build/{size}"));
         g.sample_size(10);
         g.bench_function("index", |b| b.iter(|| black_box(SpatialIndex::build(black_box(&coords)))));
+        if n <= 100_000 {
+            g.bench_function("sqlite_rtree", |b| b.iter(|| black_box(SqliteRtree::build(black_box(&coords)))));
+        }
         g.finish();
     }
 }
