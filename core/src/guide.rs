@@ -372,8 +372,13 @@ impl City {
         let mut expanded_categories = Vec::with_capacity(pois.len());
         let mut accessibility = Vec::with_capacity(pois.len());
         let mut poi_by_id = HashMap::with_capacity(pois.len());
+        // Packs repeat a few expressions across many places: parse each distinct one once.
+        let mut parsed_by_expr: HashMap<&str, Option<ParsedHours>> = HashMap::new();
         for (i, poi) in pois.iter().enumerate() {
-            parsed_hours.push(poi.opening_hours().and_then(crate::hours::parse));
+            parsed_hours.push(
+                poi.opening_hours()
+                    .and_then(|e| parsed_by_expr.entry(e).or_insert_with(|| crate::hours::parse(e)).clone()),
+            );
             let mut expanded: Vec<u16> = Vec::new();
             for c in poi.categories().unwrap_or_default() {
                 let mut cur = i32::from(c);

@@ -52,9 +52,14 @@ pub fn index_city(tx: &Transaction<'_>, city_id: &str, pack: &fb::Pack<'_>) -> r
                 let latin = search_form(t.text(), Some(t.lang()));
                 fts.execute(params![city_id, i as i64, t.lang(), field, t.text(), latin])?;
                 if *field == "name" {
-                    for word in latin.split(' ').filter(|w| !w.is_empty()) {
-                        for n in 1..=SHORT_PREFIX.min(word.len()) {
-                            prefix.execute(params![city_id, &word[..n], i64::from(poi.importance()), i as i64])?;
+                    // Prefixes of the Latin form and of the words as written, so a short query in either script is
+                    // answered from this table.
+                    let original = words(t.text());
+                    for word in latin.split(' ').map(str::to_owned).chain(original) {
+                        let chars: Vec<char> = word.chars().collect();
+                        for n in 1..=SHORT_PREFIX.min(chars.len()) {
+                            let key: String = chars[..n].iter().collect();
+                            prefix.execute(params![city_id, key, i64::from(poi.importance()), i as i64])?;
                         }
                     }
                 }
@@ -97,18 +102,22 @@ pub fn search(
     if forms.iter().all(|f| f.is_empty()) && original.is_empty() {
         return Ok(Vec::new());
     }
-    let longest = forms.iter().map(|f| f.replace(' ', "").len()).max().unwrap_or(0);
-    // text match score per place
+    // The path depends on what the user typed (3 Cyrillic letters may transliterate to 6 Latin ones).
+    let typed = query.trim().chars().count();
     let mut scores: HashMap<u32, f64> = HashMap::new();
-    if longest <= SHORT_PREFIX && !forms.iter().any(|f| f.contains(' ')) {
+    if typed <= SHORT_PREFIX && original.len() == 1 {
+        let mut keys: Vec<String> = original.clone();
+        keys.extend(forms.iter().filter(|f| !f.is_empty() && f.chars().count() <= SHORT_PREFIX && !f.contains(' ')).cloned());
+        keys.sort();
+        keys.dedup();
         // Top places by importance whose name has a word starting with the prefix.
         let mut stmt = conn.prepare_cached(
             "SELECT poi, importance FROM search_prefix WHERE city_id = ?1 AND prefix = ?2
              ORDER BY importance DESC, poi LIMIT ?3",
         )?;
         let candidates = if near.is_some() { 200 } else { limit.max(1) };
-        for form in forms.iter().filter(|f| !f.is_empty()) {
-            let rows = stmt.query_map(params![city_id, form, candidates as i64], |r| Ok(r.get::<_, i64>(0)? as u32))?;
+        for key in &keys {
+            let rows = stmt.query_map(params![city_id, key, candidates as i64], |r| Ok(r.get::<_, i64>(0)? as u32))?;
             for poi in rows {
                 scores.entry(poi?).or_insert(FIELDS[0].1);
             }

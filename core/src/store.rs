@@ -91,6 +91,9 @@ pub const MIGRATIONS: &[&str] = &[
      CREATE INDEX search_prefix_top ON search_prefix (city_id, prefix, importance DESC, poi);
      INSERT INTO settings (key, value) VALUES ('search_index_stale', '1')
         ON CONFLICT (key) DO UPDATE SET value = '1';",
+    // 3: short-prefix rows also hold the words as written (not only their Latin form): rebuild the index.
+    "INSERT INTO settings (key, value) VALUES ('search_index_stale', '1')
+        ON CONFLICT (key) DO UPDATE SET value = '1';",
 ];
 
 /// Schema version after all migrations.
