@@ -61,6 +61,9 @@ enum Command {
         /// How long phones may trust this catalog without a newer one, e.g. 30d, 12h.
         #[arg(long, default_value = "30d")]
         expires: String,
+        /// A new public key (ed25519:...) to endorse with this key, for a key rotation; repeatable.
+        #[arg(long = "endorse-key")]
+        endorse_key: Vec<String>,
         /// Print JSON.
         #[arg(long)]
         json: bool,
@@ -146,9 +149,9 @@ fn main() -> ExitCode {
 fn run(cli: Cli) -> Result<ExitCode, String> {
     match cli.command {
         Command::Keygen { output, force } => publish::keygen(&output, force).map(|()| ExitCode::SUCCESS),
-        Command::Publish { source, site, key, expires, json } => {
+        Command::Publish { source, site, key, expires, endorse_key, json } => {
             let expires = publish::parse_duration(&expires)?;
-            let p = publish::publish(&source, &site, &key, expires, chrono::Utc::now().timestamp())?;
+            let p = publish::publish(&source, &site, &key, &endorse_key, expires, chrono::Utc::now().timestamp())?;
             if json {
                 println!("{}", serde_json::to_string_pretty(&p).map_err(|e| e.to_string())?);
             } else {

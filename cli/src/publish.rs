@@ -49,9 +49,20 @@ pub fn parse_duration(s: &str) -> Result<i64, String> {
 }
 
 /// `cityguide publish --source DIR --site SITE --key KEY [--expires 30d]`.
-pub fn publish(source: &Path, site: &Path, key_file: &Path, expires_in: i64, now: i64) -> Result<Published, String> {
+pub fn publish(
+    source: &Path,
+    site: &Path,
+    key_file: &Path,
+    endorse: &[String],
+    expires_in: i64,
+    now: i64,
+) -> Result<Published, String> {
     let key_text =
         std::fs::read_to_string(key_file).map_err(|e| format!("cannot read the key {}: {e}", key_file.display()))?;
     let key = SigningKeyPair::from_file_text(&key_text).map_err(|e| format!("{}: {e}", key_file.display()))?;
-    cityguide_core::publish::publish(source, site, &key, expires_in, now)
+    let endorse = endorse
+        .iter()
+        .map(|k| k.parse().map_err(|e| format!("--endorse-key {k:?}: {e}")))
+        .collect::<Result<Vec<_>, String>>()?;
+    cityguide_core::publish::publish(source, site, &key, &endorse, expires_in, now)
 }

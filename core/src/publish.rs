@@ -16,7 +16,10 @@ use std::path::Path;
 use sha2::{Digest, Sha256};
 
 use crate::build::{BuildOptions, build_pack};
-use crate::catalog::{Catalog, CatalogCity, CatalogDelta, SigningKeyPair, TrustPolicy, sign_catalog, verify_catalog};
+use crate::catalog::{
+    Catalog, CatalogCity, CatalogDelta, KeyRotation, PublicKey, SigningKeyPair, TrustPolicy, sign_catalog,
+    verify_catalog,
+};
 use crate::delta;
 use crate::pack::PackFile;
 
@@ -62,11 +65,13 @@ pub struct Published {
 }
 
 /// Builds `source` and publishes it into `site`, signing the catalog with `key`; the catalog expires `expires_in`
-/// seconds after `now`.
+/// seconds after `now`. Keys in `endorse` are listed as a key rotation signed by `key`, so phones trust them from then
+/// on.
 pub fn publish(
     source: &Path,
     site: &Path,
     key: &SigningKeyPair,
+    endorse: &[PublicKey],
     expires_in: i64,
     now: i64,
 ) -> Result<Published, String> {
@@ -185,7 +190,7 @@ pub fn publish(
         created: now,
         expires: now + expires_in,
         cities,
-        rotation: None,
+        rotation: (!endorse.is_empty()).then(|| KeyRotation { keys: endorse.to_vec() }),
     };
     write_file(&catalog_path, &sign_catalog(&catalog, &[key]))?;
     Ok(Published {

@@ -107,7 +107,9 @@ pub fn search(
     let mut scores: HashMap<u32, f64> = HashMap::new();
     if typed <= SHORT_PREFIX && original.len() == 1 {
         let mut keys: Vec<String> = original.clone();
-        keys.extend(forms.iter().filter(|f| !f.is_empty() && f.chars().count() <= SHORT_PREFIX && !f.contains(' ')).cloned());
+        keys.extend(
+            forms.iter().filter(|f| !f.is_empty() && f.chars().count() <= SHORT_PREFIX && !f.contains(' ')).cloned(),
+        );
         keys.sort();
         keys.dedup();
         // Top places by importance whose name has a word starting with the prefix.

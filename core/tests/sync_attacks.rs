@@ -133,7 +133,7 @@ impl World {
         assert!(status.success());
         let site = tmp.path().join("site");
         let key = SigningKeyPair::generate();
-        publish(&src, &site, &key, 30 * DAY, NOW).expect("first publish");
+        publish(&src, &site, &key, &[], 30 * DAY, NOW).expect("first publish");
         let guide = Guide::open(GuideConfig { data_dir: tmp.path().join("phone"), languages: vec!["en".into()] })
             .expect("open");
         let net = FakeNet::new(&site);
@@ -166,7 +166,7 @@ impl World {
             std::fs::write(self.src.join(f), kept).expect("write");
         }
         common::edit(&self.src, "tours.csv", "cathedral;clock-tower;", "cathedral;");
-        publish(&self.src, &self.site, &self.key, 30 * DAY, NOW + 10).expect("second publish");
+        publish(&self.src, &self.site, &self.key, &[], 30 * DAY, NOW + 10).expect("second publish");
     }
 
     /// Everything on the device that an update could change.
@@ -263,7 +263,7 @@ fn another_citys_pack_swapped_in_is_refused() {
     common::edit(other_src.path(), "city.toml", "id = \"mini\"", "id = \"other\"");
     common::edit(other_src.path(), "city.toml", "version = 3", "version = 4");
     let other_site = w.site.parent().expect("p").join("other-site");
-    publish(other_src.path(), &other_site, &w.key, 30 * DAY, NOW).expect("other");
+    publish(other_src.path(), &other_site, &w.key, &[], 30 * DAY, NOW).expect("other");
     w.publish_v2();
     std::fs::copy(other_site.join("packs/other/4.pack.zst"), w.site.join("packs/mini/4.pack.zst")).expect("swap");
     std::fs::remove_dir_all(w.site.join("deltas")).expect("no deltas");
@@ -401,4 +401,21 @@ fn progress_is_reported_up_to_the_total() {
     assert!(seen.windows(2).all(|p| p[0].0 < p[1].0));
     let (done, total) = *seen.last().expect("last");
     assert_eq!(done, total);
+}
+
+#[test]
+fn a_key_rotation_signed_by_the_old_key_is_remembered() {
+    let w = installed_world();
+    let new_key = SigningKeyPair::generate();
+    // The publisher endorses the new key with the old one; the phone syncs once.
+    publish(&w.src, &w.site, &w.key, &[new_key.public()], 30 * DAY, NOW + 20).expect("endorse");
+    w.sync().expect("sync");
+    // From now on catalogs signed only by the new key are accepted, with the app still configured with the old key.
+    w.publish_v2();
+    let policy = TrustPolicy { trusted: vec![w.key.public()], last_seen_version: None, now: NOW, max_bytes: 1 << 20 };
+    let mut c = verify_catalog(&std::fs::read(w.site.join("catalog.json")).expect("r"), &policy).expect("c");
+    c.version += 1;
+    c.rotation = None;
+    *w.net.catalog_override.lock().expect("lock") = Some(sign_catalog(&c, &[&new_key]));
+    assert_eq!(w.sync().expect("new key trusted").city.version, 4);
 }
