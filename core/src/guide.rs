@@ -575,19 +575,22 @@ impl Guide {
 
     /// Brings memory and disk in line with the database after a start or a crash.
     fn reconcile(&self) -> Result<(), GuideError> {
-        let rows: Vec<(String, String)> = self.store.read(|c| {
-            let mut s = c.prepare("SELECT city_id, file FROM installed_packs")?;
-            let rows = s.query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?.collect::<rusqlite::Result<Vec<_>>>()?;
+        let rows: Vec<(String, String, String)> = self.store.read(|c| {
+            let mut s = c.prepare("SELECT city_id, file, sha256 FROM installed_packs")?;
+            let rows =
+                s.query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?.collect::<rusqlite::Result<Vec<_>>>()?;
             Ok(rows)
         })?;
         let mut loaded = BTreeMap::new();
-        for (city_id, file) in &rows {
-            // A pack file that no longer verifies is left out; the city can be reinstalled.
-            if let Ok(pack) = PackFile::open(&self.packs_dir.join(file)) {
+        for (city_id, file, sha) in &rows {
+            // Verified completely at install; at start the recorded SHA-256 proves the bytes are the same. A file
+            // that changed is left out, and the city can be reinstalled.
+            if let Ok(pack) = PackFile::open_installed(&self.packs_dir.join(file), sha, &crate::pack::Limits::default())
+            {
                 loaded.insert(city_id.clone(), Arc::new(City::load(pack)?));
             }
         }
-        let keep: HashSet<&str> = rows.iter().map(|(_, f)| f.as_str()).collect();
+        let keep: HashSet<&str> = rows.iter().map(|(_, f, _)| f.as_str()).collect();
         if let Ok(entries) = std::fs::read_dir(&self.packs_dir) {
             for e in entries.flatten() {
                 let name = e.file_name().to_string_lossy().into_owned();
@@ -668,7 +671,8 @@ impl Guide {
             if *v > version {
                 return Err(GuideError::Older { city_id, installed: *v, offered: version });
             }
-            if *s == sha {
+            // The same bytes are already active: nothing to do (unless the file was found damaged at start).
+            if *s == sha && self.city(&city_id).is_ok() {
                 return self.installed_city(&city_id);
             }
         }
@@ -676,7 +680,8 @@ impl Guide {
         let final_path = self.packs_dir.join(&file);
         self.write_durably(&final_path, verified.bytes())?;
         drop(verified);
-        let pack = PackFile::open(&final_path)?;
+        // The bytes were verified above; the digest proves the file holds exactly them.
+        let pack = PackFile::open_installed(&final_path, &sha, &crate::pack::Limits::default())?;
         let city = Arc::new(City::load(pack)?);
         let size = city.pack.bytes().len() as u64;
         let previous: Option<String> = self.store.write(|tx| -> Result<Option<String>, GuideError> {

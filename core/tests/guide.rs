@@ -283,3 +283,20 @@ fn queries_run_while_a_new_version_installs() {
     }
     assert_eq!(g.installed().expect("list")[0].version, 7);
 }
+
+#[test]
+fn a_pack_file_damaged_on_disk_is_not_loaded_at_start() {
+    let tmp = tempfile::tempdir().expect("tmp");
+    drop(installed(tmp.path()));
+    let packs = tmp.path().join("packs");
+    let file = std::fs::read_dir(&packs).expect("dir").flatten().next().expect("pack").path();
+    let mut bytes = std::fs::read(&file).expect("read");
+    let mid = bytes.len() / 2;
+    bytes[mid] ^= 1;
+    std::fs::write(&file, &bytes).expect("write");
+    let g = open(tmp.path(), &["en"]);
+    assert!(g.installed().expect("list").is_empty(), "a changed pack is not trusted");
+    // Reinstalling repairs it; the user's data was never touched.
+    g.install_pack_bytes(mini_pack(None)).expect("reinstall");
+    assert_eq!(g.installed().expect("list").len(), 1);
+}

@@ -105,6 +105,32 @@ impl PackFile {
         Ok(PackFile { storage: Storage::Mapped(map) })
     }
 
+    /// Memory-maps a pack file that this core verified completely when it was installed, checking only that its
+    /// SHA-256 (lowercase hex) is still the one recorded then. Identical bytes need no second verification, and a
+    /// hash costs a fraction of the verifier; a file that changed on disk (damage, tampering) is refused.
+    pub fn open_installed(path: &Path, sha256_hex: &str, limits: &Limits) -> Result<PackFile, PackError> {
+        use sha2::Digest;
+        let io = |source| PackError::Io { path: path.display().to_string(), source };
+        let file = File::open(path).map_err(io)?;
+        let len = file.metadata().map_err(io)?.len();
+        if len > limits.max_bytes {
+            return Err(PackError::TooLarge { size: len, max: limits.max_bytes });
+        }
+        if len < 8 {
+            return Err(PackError::WrongIdentifier);
+        }
+        // SAFETY: read-only map of a file the store never modifies in place (see `open`).
+        let map = unsafe { memmap2::Mmap::map(&file) }.map_err(io)?;
+        let digest: String = sha2::Sha256::digest(&map[..]).iter().map(|b| format!("{b:02x}")).collect();
+        if digest != sha256_hex {
+            return Err(PackError::Invalid(format!(
+                "{} changed on disk since it was installed (SHA-256 differs); install the city again",
+                path.display()
+            )));
+        }
+        Ok(PackFile { storage: Storage::Mapped(map) })
+    }
+
     /// The raw pack bytes.
     pub fn bytes(&self) -> &[u8] {
         match &self.storage {
