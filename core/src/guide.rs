@@ -362,42 +362,48 @@ impl City {
     fn load(pack: PackFile) -> Result<City, GuideError> {
         let p = pack.pack();
         let coords: Vec<(f64, f64)> = p.coords().unwrap_or_default().iter().map(|c| (c.lat(), c.lon())).collect();
-        let index = SpatialIndex::build(&coords);
-        let meta = p.meta();
-        let hours = HoursContext::new(meta.time_zone(), meta.country())
-            .map_err(|e| GuideError::InvalidPack(PackError::Invalid(format!("time zone: {e}"))))?;
-        let cats = p.categories().unwrap_or_default();
-        let pois = p.pois().unwrap_or_default();
-        let mut parsed_hours = Vec::with_capacity(pois.len());
-        let mut expanded_categories = Vec::with_capacity(pois.len());
-        let mut accessibility = Vec::with_capacity(pois.len());
-        let mut poi_by_id = HashMap::with_capacity(pois.len());
-        // Packs repeat a few expressions across many places: parse each distinct one once.
-        let mut parsed_by_expr: HashMap<&str, Option<ParsedHours>> = HashMap::new();
-        for (i, poi) in pois.iter().enumerate() {
-            parsed_hours.push(
-                poi.opening_hours()
-                    .and_then(|e| parsed_by_expr.entry(e).or_insert_with(|| crate::hours::parse(e)).clone()),
-            );
-            let mut expanded: Vec<u16> = Vec::new();
-            for c in poi.categories().unwrap_or_default() {
-                let mut cur = i32::from(c);
-                // The reader guarantees parents are in range and acyclic.
-                while cur >= 0 && !expanded.contains(&(cur as u16)) {
-                    expanded.push(cur as u16);
-                    cur = cats.get(cur as usize).parent();
+        // The index is the longest step of a start: build it on another core while the tables are read.
+        let parts = std::thread::scope(|scope| {
+            let index_job = scope.spawn(|| SpatialIndex::build(&coords));
+            let meta = p.meta();
+            let hours = HoursContext::new(meta.time_zone(), meta.country())
+                .map_err(|e| GuideError::InvalidPack(PackError::Invalid(format!("time zone: {e}"))))?;
+            let cats = p.categories().unwrap_or_default();
+            let pois = p.pois().unwrap_or_default();
+            let mut parsed_hours = Vec::with_capacity(pois.len());
+            let mut expanded_categories = Vec::with_capacity(pois.len());
+            let mut accessibility = Vec::with_capacity(pois.len());
+            let mut poi_by_id = HashMap::with_capacity(pois.len());
+            // Packs repeat a few expressions across many places: parse each distinct one once.
+            let mut parsed_by_expr: HashMap<&str, Option<ParsedHours>> = HashMap::new();
+            for (i, poi) in pois.iter().enumerate() {
+                parsed_hours.push(
+                    poi.opening_hours()
+                        .and_then(|e| parsed_by_expr.entry(e).or_insert_with(|| crate::hours::parse(e)).clone()),
+                );
+                let mut expanded: Vec<u16> = Vec::new();
+                for c in poi.categories().unwrap_or_default() {
+                    let mut cur = i32::from(c);
+                    // The reader guarantees parents are in range and acyclic.
+                    while cur >= 0 && !expanded.contains(&(cur as u16)) {
+                        expanded.push(cur as u16);
+                        cur = cats.get(cur as usize).parent();
+                    }
                 }
+                expanded_categories.push(expanded);
+                accessibility.push(crate::pack::accessibility_of(poi.accessibility()));
+                poi_by_id.insert(poi.id().to_owned(), i as u32);
             }
-            expanded_categories.push(expanded);
-            accessibility.push(crate::pack::accessibility_of(poi.accessibility()));
-            poi_by_id.insert(poi.id().to_owned(), i as u32);
-        }
-        let mut tours = HashMap::new();
-        for (i, t) in p.tours().unwrap_or_default().iter().enumerate() {
-            let path: Vec<(f64, f64)> = t.path().unwrap_or_default().iter().map(|c| (c.lat(), c.lon())).collect();
-            let stops: Vec<(f64, f64)> = t.stops().unwrap_or_default().iter().map(|s| coords[s as usize]).collect();
-            tours.insert(t.id().to_owned(), (i as u32, Arc::new(TourGeometry::new(&path, &stops))));
-        }
+            let mut tours = HashMap::new();
+            for (i, t) in p.tours().unwrap_or_default().iter().enumerate() {
+                let path: Vec<(f64, f64)> = t.path().unwrap_or_default().iter().map(|c| (c.lat(), c.lon())).collect();
+                let stops: Vec<(f64, f64)> = t.stops().unwrap_or_default().iter().map(|s| coords[s as usize]).collect();
+                tours.insert(t.id().to_owned(), (i as u32, Arc::new(TourGeometry::new(&path, &stops))));
+            }
+            let index = index_job.join().unwrap_or_else(|panic| std::panic::resume_unwind(panic));
+            Ok::<_, GuideError>((index, hours, parsed_hours, expanded_categories, poi_by_id, accessibility, tours))
+        })?;
+        let (index, hours, parsed_hours, expanded_categories, poi_by_id, accessibility, tours) = parts;
         Ok(City { pack, index, hours, parsed_hours, expanded_categories, poi_by_id, accessibility, tours })
     }
 
