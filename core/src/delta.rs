@@ -3,7 +3,7 @@
 //! A phone that holds version N of a pack downloads only what changed: records added and removed by stable id, and for
 //! a changed record only the fields that changed (per language for texts, and as a splice of the edited middle for
 //! long strings), so moving a place or fixing a typo in one summary costs bytes proportional to the edit, not to the
-//! pack. Metadata and feedback routes are small and travel whole when they change.
+//! pack. Metadata, feedback routes and consultations are small and travel whole when they change.
 //!
 //! The delta is JSON compressed with zstd (level 19). It is checked, never trusted: [`decode`] caps the decompressed
 //! size (zip bombs), [`apply`] checks the city and the base version and refuses any patch that does not fit the base
@@ -31,7 +31,7 @@ use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
-use crate::model::{CategoryRec, Content, FeedbackRouteRec, Meta, PlaceRec, TourRec};
+use crate::model::{CategoryRec, ConsultationRec, Content, FeedbackRouteRec, Meta, PlaceRec, TourRec};
 
 /// Format of the encoded delta; [`decode`] refuses others.
 pub const DELTA_FORMAT: u32 = 1;
@@ -60,6 +60,10 @@ pub struct Delta {
     /// The new feedback routes, whole, when they changed.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub feedback_routes: Option<Vec<FeedbackRouteRec>>,
+    /// The new consultations, whole, when they changed (an older core ignores the field, its rebuilt pack then
+    /// fails the hash check and it falls back to the full pack).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub consultations: Option<Vec<ConsultationRec>>,
     /// Category changes.
     #[serde(default)]
     pub categories: Changes<CategoryRec>,
@@ -167,6 +171,7 @@ pub fn diff(old: &Content, new: &Content, old_sha256: &str, new_sha256: &str) ->
         to_sha256: new_sha256.to_owned(),
         meta: new.meta.clone(),
         feedback_routes: (old.feedback_routes != new.feedback_routes).then(|| new.feedback_routes.clone()),
+        consultations: (old.consultations != new.consultations).then(|| new.consultations.clone()),
         categories: diff_records(&old.categories, &new.categories, |c| &c.id),
         places: diff_records(&old.places, &new.places, |p| &p.id),
         tours: diff_records(&old.tours, &new.tours, |t| &t.id),
@@ -229,6 +234,7 @@ pub fn apply(old: &Content, delta: &Delta) -> Result<Content, DeltaError> {
         places: apply_records("place", &old.places, &delta.places, |p| &p.id)?,
         tours: apply_records("tour", &old.tours, &delta.tours, |t| &t.id)?,
         feedback_routes: delta.feedback_routes.clone().unwrap_or_else(|| old.feedback_routes.clone()),
+        consultations: delta.consultations.clone().unwrap_or_else(|| old.consultations.clone()),
     })
 }
 

@@ -1038,6 +1038,13 @@ impl Guide {
         Ok(city.summary(index, &self.langs(langs), None))
     }
 
+    /// Runs `f` on the installed pack of `city_id`, for modules of the core that read pack tables the facade does
+    /// not expose (feedback routes, consultations).
+    pub(crate) fn with_pack<T>(&self, city_id: &str, f: impl FnOnce(&PackFile) -> T) -> Result<T, GuideError> {
+        let city = self.city(city_id)?;
+        Ok(f(&city.pack))
+    }
+
     fn place_name(&self, city_id: &str, place_id: &str) -> Result<String, GuideError> {
         let city = self.city(city_id)?;
         let i = city.index_of(place_id)?;

@@ -19,6 +19,7 @@ extern crate alloc;
 
 pub mod build;
 pub mod catalog;
+pub mod citizen;
 pub mod delta;
 pub mod export;
 pub mod geodesy;

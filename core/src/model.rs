@@ -25,6 +25,9 @@ pub struct Content {
     pub tours: Vec<TourRec>,
     /// Feedback routes in publisher order (the first matching route wins).
     pub feedback_routes: Vec<FeedbackRouteRec>,
+    /// Consultations, sorted by id (format 1.1).
+    #[serde(default)]
+    pub consultations: Vec<ConsultationRec>,
 }
 
 /// Pack metadata.
@@ -321,6 +324,47 @@ pub struct FeedbackRouteRec {
     pub phone: Option<String>,
     /// Office web page.
     pub url: Option<String>,
+}
+
+/// One option or proposal of a consultation.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ConsultationOptionRec {
+    /// Stable id within the consultation.
+    pub id: String,
+    /// Short label per language.
+    pub label: Texts,
+    /// Longer explanation per language.
+    pub description: Texts,
+}
+
+/// A question the city puts to residents and visitors, with an open period.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ConsultationRec {
+    /// Stable publisher id.
+    pub id: String,
+    /// Title per language.
+    pub title: Texts,
+    /// The question per language.
+    pub question: Texts,
+    /// Background per language.
+    pub description: Texts,
+    /// The options, in the order the publisher wrote them.
+    pub options: Vec<ConsultationOptionRec>,
+    /// Voting opens (Unix seconds, inclusive).
+    pub opens: i64,
+    /// Voting closes (Unix seconds, exclusive).
+    pub closes: i64,
+    /// The area concerned; `None` for the whole city.
+    pub area: Option<BBox>,
+    /// Where the full proposal is published.
+    pub url: Option<String>,
+}
+
+impl ConsultationRec {
+    /// Whether ballots are accepted at `now` (Unix seconds).
+    pub fn is_open_at(&self, now: i64) -> bool {
+        now >= self.opens && now < self.closes
+    }
 }
 
 /// Report kinds a feedback route may name.

@@ -94,6 +94,36 @@ pub const MIGRATIONS: &[&str] = &[
     // 3: short-prefix rows also hold the words as written (not only their Latin form): rebuild the index.
     "INSERT INTO settings (key, value) VALUES ('search_index_stale', '1')
         ON CONFLICT (key) DO UPDATE SET value = '1';",
+    // 4: citizens in the loop: consent switches (absent row = off), the feedback and ballot outbox, ballots.
+    "CREATE TABLE consent (
+        scope TEXT PRIMARY KEY NOT NULL CHECK (scope IN ('updates', 'feedback', 'location')),
+        granted INTEGER NOT NULL CHECK (granted IN (0, 1)),
+        changed_at INTEGER NOT NULL
+     ) STRICT;
+     CREATE TABLE outbox (
+        key TEXT PRIMARY KEY NOT NULL,
+        kind TEXT NOT NULL CHECK (kind IN ('feedback', 'ballot')),
+        city_id TEXT NOT NULL,
+        office TEXT,
+        consultation_id TEXT,
+        status TEXT NOT NULL CHECK (status IN ('queued', 'sent', 'acknowledged', 'rejected')),
+        reason TEXT,
+        attempts INTEGER NOT NULL DEFAULT 0,
+        next_attempt_at INTEGER NOT NULL,
+        created_at INTEGER NOT NULL,
+        updated_at INTEGER NOT NULL,
+        body TEXT NOT NULL
+     ) STRICT;
+     CREATE INDEX outbox_due ON outbox (status, next_attempt_at);
+     CREATE TABLE ballots (
+        city_id TEXT NOT NULL,
+        consultation_id TEXT NOT NULL,
+        option_id TEXT NOT NULL,
+        seq INTEGER NOT NULL,
+        cast_at INTEGER NOT NULL,
+        outbox_key TEXT NOT NULL,
+        PRIMARY KEY (city_id, consultation_id)
+     ) STRICT;",
 ];
 
 /// Schema version after all migrations.
@@ -255,6 +285,42 @@ mod tests {
         let journal: String =
             store.with_writer(|c| c.query_row("PRAGMA journal_mode", [], |r| r.get(0))).expect("pragma");
         assert_eq!(journal, "wal");
+    }
+
+    #[test]
+    fn a_version_3_database_gains_the_citizen_tables_with_everything_off() {
+        let dir = tempfile::tempdir().expect("tmp");
+        {
+            let mut conn = Connection::open(dir.path().join("guide.db")).expect("open");
+            assert_eq!(migrate_to(&mut conn, 3).expect("v3"), 3);
+            conn.execute_batch(
+                "INSERT INTO notes (city_id, place_id, text, updated_at, name) VALUES ('varna', 'zoo', 'x', 1, 'Zoo');
+                 INSERT INTO settings (key, value) VALUES ('sync.last_catalog_version', '7');",
+            )
+            .expect("insert");
+        }
+        let store = Store::open(dir.path()).expect("opens and migrates");
+        let (version, note, consents, outbox, ballots): (u32, String, i64, i64, i64) = store
+            .read(|c| {
+                Ok((
+                    c.query_row("PRAGMA user_version", [], |r| r.get(0))?,
+                    c.query_row("SELECT text FROM notes", [], |r| r.get(0))?,
+                    c.query_row("SELECT count(*) FROM consent", [], |r| r.get(0))?,
+                    c.query_row("SELECT count(*) FROM outbox", [], |r| r.get(0))?,
+                    c.query_row("SELECT count(*) FROM ballots", [], |r| r.get(0))?,
+                ))
+            })
+            .expect("read");
+        assert_eq!(version, 4);
+        assert_eq!(note, "x");
+        assert_eq!((consents, outbox, ballots), (0, 0, 0), "no consent row means every consent is off");
+        assert_eq!(store.setting("sync.last_catalog_version").expect("setting").as_deref(), Some("7"));
+        // The checks hold: an unknown status or consent scope cannot be stored.
+        let bad = store.write(|tx| {
+            tx.execute("INSERT INTO consent (scope, granted, changed_at) VALUES ('tracking', 1, 0)", [])
+                .map_err(StoreError::from)
+        });
+        assert!(bad.is_err());
     }
 
     #[test]

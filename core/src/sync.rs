@@ -8,6 +8,9 @@
 //! version the catalog promised (mix-and-match); and the pack verifier runs before activation. Downloads are chunked
 //! range requests written to a partial file, so an interrupted download resumes where it stopped. A failure at any
 //! step leaves the installed guide exactly as it was.
+//!
+//! Every request needs the user's `updates` consent ([`crate::citizen::ConsentScope::Updates`]), checked before each
+//! one: without it the transport is never called.
 
 use std::io::Write;
 use std::path::PathBuf;
@@ -17,10 +20,11 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use sha2::{Digest, Sha256};
 
 use crate::catalog::{Catalog, CatalogCity, CatalogError, PublicKey, TrustPolicy, verify_catalog};
+use crate::citizen::{CitizenError, ConsentScope};
 use crate::delta;
 use crate::guide::{Guide, GuideError, InstalledCity};
 use crate::pack::PackFile;
-use crate::transport::{Transport, TransportError};
+use crate::transport::{Fetched, Transport, TransportError};
 
 /// Size limits for everything downloaded.
 #[derive(Debug, Clone, Copy)]
@@ -55,6 +59,11 @@ pub struct SyncConfig {
 /// Why an update failed. The installed guide is unchanged in every case.
 #[derive(Debug, thiserror::Error)]
 pub enum SyncError {
+    /// The user has not allowed downloading updates; no request was made.
+    #[error(
+        "updates consent is off; the user can turn it on in the privacy settings (cityguide explore consent set updates on)"
+    )]
+    ConsentRequired,
     /// No network.
     #[error("offline")]
     Offline,
@@ -187,13 +196,24 @@ impl<'a> Syncer<'a> {
         Syncer { guide, transport, config }
     }
 
+    /// The only way this client reaches the network: checks the updates consent before every request.
+    fn get(&self, url: &str, range: Option<(u64, u64)>, max_bytes: u64) -> Result<Fetched, SyncError> {
+        match self.guide.require_consent(ConsentScope::Updates) {
+            Ok(()) => {}
+            Err(CitizenError::ConsentRequired { .. }) => return Err(SyncError::ConsentRequired),
+            Err(CitizenError::Guide(e)) => return Err(SyncError::Guide(e)),
+            Err(other) => return Err(SyncError::Transport(TransportError::Other(other.to_string()))),
+        }
+        Ok(self.transport.get(url, range, max_bytes)?)
+    }
+
     fn downloads_dir(&self) -> PathBuf {
         self.guide.store().dir().join("downloads")
     }
 
     /// Fetches and verifies the catalog; on success remembers its version (rollback protection).
     pub fn fetch_catalog(&self, now: i64) -> Result<Catalog, SyncError> {
-        let fetched = self.transport.get(&self.config.catalog_url, None, self.config.caps.catalog)?;
+        let fetched = self.get(&self.config.catalog_url, None, self.config.caps.catalog)?;
         if fetched.status != 200 {
             return Err(SyncError::Http { status: fetched.status, what: "catalog.json".into() });
         }
@@ -294,6 +314,7 @@ impl<'a> Syncer<'a> {
                     });
                 }
                 Err(SyncError::Cancelled) => return Err(SyncError::Cancelled),
+                Err(SyncError::ConsentRequired) => return Err(SyncError::ConsentRequired),
                 Err(SyncError::Offline) => return Err(SyncError::Offline),
                 Err(_) => fell_back = true,
             }
@@ -392,7 +413,7 @@ impl<'a> Syncer<'a> {
             }
             let offset = have.len() as u64;
             let want = self.config.caps.chunk.min(size - offset);
-            let got = self.transport.get(&url, Some((offset, want)), want)?;
+            let got = self.get(&url, Some((offset, want)), want)?;
             let body = match got.status {
                 206 => got.body,
                 // A server that ignores ranges sends everything from the start.

@@ -4,6 +4,10 @@
 //! Downloads are made of byte-range requests of bounded size, so the core alone decides how much it accepts (endless
 //! data is cut at the cap), can resume after an interruption, report progress and be cancelled between chunks. Every
 //! static host, CDN and S3-compatible store serves ranges.
+//!
+//! Sending (citizen feedback and consultation ballots from the outbox) is one `POST` of a small JSON body. The core
+//! calls the transport only for what the user's consent covers (see [`crate::citizen`]); a transport never decides
+//! that on its own.
 
 /// What a transport returns for one request.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -42,6 +46,12 @@ pub trait Transport: Send + Sync {
     /// Must fail with [`TransportError::TooLarge`] rather than return a body longer than `max_bytes`, and must time
     /// out on a stalled connection.
     fn get(&self, url: &str, range: Option<(u64, u64)>, max_bytes: u64) -> Result<Fetched, TransportError>;
+
+    /// POSTs `body` (of type `content_type`, e.g. `application/json`) to `url` and returns the answer, whatever its
+    /// status. Same rules as [`Transport::get`]: never a body longer than `max_bytes`, a timeout on a stalled
+    /// connection. An error means the core cannot know whether the server received the request, so it retries with
+    /// the same idempotency key.
+    fn post(&self, url: &str, content_type: &str, body: &[u8], max_bytes: u64) -> Result<Fetched, TransportError>;
 }
 
 #[cfg(feature = "http")]
@@ -95,24 +105,33 @@ mod http {
                 req = req.header("Range", &format!("bytes={}-{}", start, start + len.max(1) - 1));
             }
             let resp = req.call().map_err(classify)?;
-            let status = resp.status().as_u16();
-            let header = |name: &str| resp.headers().get(name).and_then(|v| v.to_str().ok()).map(str::to_owned);
-            let total_size = match header("content-range") {
-                Some(cr) => cr.rsplit('/').next().and_then(|t| t.trim().parse().ok()),
-                None if status == 200 => header("content-length").and_then(|l| l.trim().parse().ok()),
-                None => None,
-            };
-            let mut body = Vec::new();
-            resp.into_body()
-                .into_reader()
-                .take(max_bytes + 1)
-                .read_to_end(&mut body)
-                .map_err(|e| classify(ureq::Error::Io(e)))?;
-            if body.len() as u64 > max_bytes {
-                return Err(TransportError::TooLarge { max: max_bytes });
-            }
-            Ok(Fetched { status, body, total_size })
+            read_response(resp, max_bytes)
         }
+
+        fn post(&self, url: &str, content_type: &str, body: &[u8], max_bytes: u64) -> Result<Fetched, TransportError> {
+            let resp = self.agent.post(url).header("Content-Type", content_type).send(body).map_err(classify)?;
+            read_response(resp, max_bytes)
+        }
+    }
+
+    fn read_response(resp: ureq::http::Response<ureq::Body>, max_bytes: u64) -> Result<Fetched, TransportError> {
+        let status = resp.status().as_u16();
+        let header = |name: &str| resp.headers().get(name).and_then(|v| v.to_str().ok()).map(str::to_owned);
+        let total_size = match header("content-range") {
+            Some(cr) => cr.rsplit('/').next().and_then(|t| t.trim().parse().ok()),
+            None if status == 200 => header("content-length").and_then(|l| l.trim().parse().ok()),
+            None => None,
+        };
+        let mut body = Vec::new();
+        resp.into_body()
+            .into_reader()
+            .take(max_bytes + 1)
+            .read_to_end(&mut body)
+            .map_err(|e| classify(ureq::Error::Io(e)))?;
+        if body.len() as u64 > max_bytes {
+            return Err(TransportError::TooLarge { max: max_bytes });
+        }
+        Ok(Fetched { status, body, total_size })
     }
 }
 

@@ -80,6 +80,18 @@ fn assert_sources_equal_pack(dir: &Path, c: &Content) {
     }
 
     let tours: HashMap<&str, _> = c.tours.iter().map(|t| (t.id.as_str(), t)).collect();
+    let consultations: HashMap<&str, _> = c.consultations.iter().map(|k| (k.id.as_str(), k)).collect();
+    if dir.join("consultations.csv").exists() {
+        let csv = rows(&dir.join("consultations.csv"));
+        assert_eq!(c.consultations.len(), csv.len());
+        for row in &csv {
+            let k = consultations[row["id"].as_str()];
+            let ids: Vec<&str> = k.options.iter().map(|o| o.id.as_str()).collect();
+            assert_eq!(ids.join(";"), row["options"]);
+            assert!(k.opens < k.closes);
+            assert_eq!(k.area.map(|a| a.min_lat), row["min_lat"].parse::<f64>().ok());
+        }
+    }
     for lang in &c.meta.languages {
         let path = dir.join(format!("texts/{lang}.csv"));
         if !path.exists() {
@@ -98,6 +110,20 @@ fn assert_sources_equal_pack(dir: &Path, c: &Content) {
                 }
                 "category" => {
                     assert_eq!(text(&cats[id].name, lang), row["name"]);
+                    continue;
+                }
+                "consultation" => {
+                    let k = consultations[id];
+                    assert_eq!(text(&k.title, lang), row["name"], "{id} {lang}");
+                    assert_eq!(text(&k.question, lang), row["summary"], "{id} {lang}");
+                    assert_eq!(text(&k.description, lang), row["description"], "{id} {lang}");
+                    continue;
+                }
+                "option" => {
+                    let (k, o) = id.split_once('/').expect("consultation/option");
+                    let o = consultations[k].options.iter().find(|x| x.id == o).expect("option");
+                    assert_eq!(text(&o.label, lang), row["name"], "{id} {lang}");
+                    assert_eq!(text(&o.description, lang), row["description"], "{id} {lang}");
                     continue;
                 }
                 other => panic!("type {other}"),

@@ -9,6 +9,7 @@ use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 
 use cityguide_core::catalog::{Catalog, SigningKeyPair, TrustPolicy, sign_catalog, verify_catalog};
+use cityguide_core::citizen::ConsentScope;
 use cityguide_core::guide::{Guide, GuideConfig};
 use cityguide_core::publish::publish;
 use cityguide_core::sync::{CancelToken, SyncConfig, SyncError, Syncer};
@@ -64,6 +65,10 @@ impl FakeNet {
 }
 
 impl Transport for FakeNet {
+    fn post(&self, url: &str, _: &str, _: &[u8], _: u64) -> Result<Fetched, TransportError> {
+        panic!("sync never posts, but {url} was posted to")
+    }
+
     fn get(&self, url: &str, range: Option<(u64, u64)>, max_bytes: u64) -> Result<Fetched, TransportError> {
         let rel = url.strip_prefix(BASE).ok_or(TransportError::Offline)?.to_owned();
         self.log.lock().expect("lock").push((rel.clone(), range));
@@ -136,6 +141,7 @@ impl World {
         publish(&src, &site, &key, &[], 30 * DAY, NOW).expect("first publish");
         let guide = Guide::open(GuideConfig { data_dir: tmp.path().join("phone"), languages: vec!["en".into()] })
             .expect("open");
+        guide.set_consent(ConsentScope::Updates, true, NOW).expect("the user allows updates");
         let net = FakeNet::new(&site);
         let config = SyncConfig {
             catalog_url: format!("{BASE}catalog.json"),
@@ -418,4 +424,21 @@ fn a_key_rotation_signed_by_the_old_key_is_remembered() {
     c.rotation = None;
     *w.net.catalog_override.lock().expect("lock") = Some(sign_catalog(&c, &[&new_key]));
     assert_eq!(w.sync().expect("new key trusted").city.version, 4);
+}
+
+#[test]
+fn without_the_updates_consent_no_request_is_made() {
+    let w = World::new();
+    w.guide.set_consent(ConsentScope::Updates, false, NOW).expect("the user turns updates off");
+    let err = w.sync().expect_err("no consent");
+    assert!(matches!(err, SyncError::ConsentRequired), "{err:?}");
+    assert!(err.to_string().contains("consent set updates on"), "the error tells how to turn it on: {err}");
+    let check = Syncer::new(&w.guide, &w.net, &w.config).check(NOW + 60);
+    assert!(matches!(check, Err(SyncError::ConsentRequired)));
+    assert_eq!(w.net.requests(), Vec::new(), "not a single request without consent");
+    assert!(w.guide.installed().expect("installed").is_empty());
+    // With consent the same world syncs, so the refusal above was the consent and nothing else.
+    w.guide.set_consent(ConsentScope::Updates, true, NOW).expect("on");
+    w.sync().expect("sync with consent");
+    assert!(!w.net.requests().is_empty());
 }

@@ -324,6 +324,7 @@ pub fn content(n: usize) -> Content {
         places,
         tours: Vec::new(),
         feedback_routes: Vec::new(),
+        consultations: Vec::new(),
     }
 }
 

@@ -2,7 +2,7 @@
 //!
 //! Sources are files people edit with a spreadsheet or a GIS tool (see `docs/publishing.md`): `city.toml`,
 //! `categories.csv`, `places.csv` and/or `places.geojson`, `texts/<lang>.csv`, `media.csv`, `tours.csv` with
-//! `tours.geojson`, and `feedback.csv`. The builder checks everything and collects *all* problems, each with its
+//! `tours.geojson`, `feedback.csv` and `consultations.csv`. The builder checks everything and collects *all* problems, each with its
 //! `file:line:column`, before it writes anything: one round of fixes should be enough. Warnings (a language missing
 //! for some places, a tour stop far from its path) are reported but do not block the build.
 
@@ -18,8 +18,8 @@ use serde::Deserialize;
 use crate::geodesy;
 use crate::lang::canonical_tag;
 use crate::model::{
-    Access, AccessibilityRec, AddressRec, BBox, CategoryRec, ContactRec, Content, FEEDBACK_KINDS, FeedbackRouteRec,
-    MediaKind, MediaRec, Meta, PlaceRec, Texts, TourRec,
+    Access, AccessibilityRec, AddressRec, BBox, CategoryRec, ConsultationOptionRec, ConsultationRec, ContactRec,
+    Content, FEEDBACK_KINDS, FeedbackRouteRec, MediaKind, MediaRec, Meta, PlaceRec, Texts, TourRec,
 };
 use crate::pack::write_pack;
 use csvfile::{CsvFile, Row};
@@ -660,6 +660,7 @@ struct TextTargets<'a> {
     categories: &'a mut [CategoryRec],
     places: &'a mut [PlaceRec],
     tours: &'a mut [TourRec],
+    consultations: &'a mut [ConsultationRec],
 }
 
 fn read_texts(dir: &Path, meta: &Meta, t: &mut TextTargets<'_>, ctx: &mut Ctx) {
@@ -687,6 +688,7 @@ fn read_texts(dir: &Path, meta: &Meta, t: &mut TextTargets<'_>, ctx: &mut Ctx) {
     let cat_idx: HashMap<String, usize> = t.categories.iter().enumerate().map(|(i, c)| (c.id.clone(), i)).collect();
     let place_idx: HashMap<String, usize> = t.places.iter().enumerate().map(|(i, p)| (p.id.clone(), i)).collect();
     let tour_idx: HashMap<String, usize> = t.tours.iter().enumerate().map(|(i, x)| (x.id.clone(), i)).collect();
+    let cons_idx: HashMap<String, usize> = t.consultations.iter().enumerate().map(|(i, x)| (x.id.clone(), i)).collect();
     for file in files {
         let name = format!("texts/{file}");
         let stem = file.trim_end_matches(".csv");
@@ -787,7 +789,49 @@ fn read_texts(dir: &Path, meta: &Meta, t: &mut TextTargets<'_>, ctx: &mut Ctx) {
                     None if ctx.is_rejected("tour", id) => {}
                     None => f.error(ctx, row, c_id, format!("unknown tour {id:?}; it is not in tours.csv")),
                 },
-                other => f.error(ctx, row, c_type, format!("type {other:?} is not one of category, place, tour")),
+                // name: title, summary: the question, description: background.
+                "consultation" => match cons_idx.get(id) {
+                    Some(&i) => {
+                        let x = &mut t.consultations[i];
+                        put(&mut x.title, name_v);
+                        put(&mut x.question, summary);
+                        put(&mut x.description, description);
+                    }
+                    None if ctx.is_rejected("consultation", id) => {}
+                    None => {
+                        f.error(ctx, row, c_id, format!("unknown consultation {id:?}; it is not in consultations.csv"))
+                    }
+                },
+                // id: "consultation/option"; name: the label, description: the proposal.
+                "option" => {
+                    let found = id.split_once('/').and_then(|(c, o)| {
+                        let i = *cons_idx.get(c)?;
+                        let j = t.consultations[i].options.iter().position(|x| x.id == o)?;
+                        Some((i, j))
+                    });
+                    match found {
+                        Some((i, j)) => {
+                            let o = &mut t.consultations[i].options[j];
+                            put(&mut o.label, name_v);
+                            put(&mut o.description, description);
+                        }
+                        None if id.split_once('/').is_some_and(|(c, _)| ctx.is_rejected("consultation", c)) => {}
+                        None => f.error(
+                            ctx,
+                            row,
+                            c_id,
+                            format!(
+                                "unknown option {id:?}; write it as consultation-id/option-id with ids from consultations.csv"
+                            ),
+                        ),
+                    }
+                }
+                other => f.error(
+                    ctx,
+                    row,
+                    c_type,
+                    format!("type {other:?} is not one of category, place, tour, consultation, option"),
+                ),
             }
         }
     }
@@ -1056,6 +1100,174 @@ fn read_feedback(dir: &Path, categories: &BTreeSet<String>, ctx: &mut Ctx) -> Ve
     out
 }
 
+/// Parses a consultation time: RFC 3339, or a date meaning midnight in the city's time zone.
+fn parse_when(s: &str, tz: &str) -> Option<i64> {
+    if let Ok(t) = chrono::DateTime::parse_from_rfc3339(s) {
+        return Some(t.timestamp());
+    }
+    let date = chrono::NaiveDate::parse_from_str(s, "%Y-%m-%d").ok()?;
+    let tz: chrono_tz::Tz = tz.parse().ok()?;
+    let midnight = date.and_hms_opt(0, 0, 0)?;
+    midnight.and_local_timezone(tz).earliest().map(|t| t.timestamp())
+}
+
+fn read_consultations(dir: &Path, meta: &Meta, ctx: &mut Ctx) -> (Vec<ConsultationRec>, HashMap<String, Origin>) {
+    const F: &str = "consultations.csv";
+    let mut origins = HashMap::new();
+    let Some(f) = CsvFile::load(dir, F, ctx) else { return (Vec::new(), origins) };
+    let area_cols = ["min_lat", "min_lon", "max_lat", "max_lon"];
+    let optional = ["min_lat", "min_lon", "max_lat", "max_lon", "url"];
+    if !f.check_header(ctx, &["id", "options", "opens", "closes"], &optional, |_| false) {
+        return (Vec::new(), origins);
+    }
+    let (c_id, c_opts, c_opens, c_closes, c_url) =
+        (f.col("id"), f.col("options"), f.col("opens"), f.col("closes"), f.col("url"));
+    let mut out: Vec<ConsultationRec> = Vec::new();
+    for row in &f.rows {
+        let id = f.get(row, c_id).to_owned();
+        let before = ctx.diags.len();
+        if !is_slug(&id) {
+            f.error(ctx, row, c_id, format!("consultation id {id:?} is not valid; {SLUG_HINT}"));
+        } else if origins.contains_key(&id) {
+            f.error(ctx, row, c_id, format!("duplicate consultation id {id:?}; ids must be unique"));
+        }
+        let option_ids: Vec<String> =
+            f.get(row, c_opts).split(';').map(str::trim).filter(|s| !s.is_empty()).map(str::to_owned).collect();
+        if option_ids.len() < 2 {
+            f.error(ctx, row, c_opts, "a consultation needs at least two options: option ids separated by ';'");
+        }
+        let mut seen = BTreeSet::new();
+        for o in &option_ids {
+            if !is_slug(o) || o.contains('/') {
+                f.error(ctx, row, c_opts, format!("option id {o:?} is not valid; {SLUG_HINT}"));
+            } else if !seen.insert(o.clone()) {
+                f.error(ctx, row, c_opts, format!("option {o:?} is listed twice"));
+            }
+        }
+        let mut when = |col: Option<usize>, what: &str| {
+            let v = f.get(row, col);
+            let t = parse_when(v, &meta.time_zone);
+            if t.is_none() {
+                f.error(
+                    ctx,
+                    row,
+                    col,
+                    format!("{what} {v:?} is not a date like 2027-01-31 or a time like 2027-01-31T18:00:00+02:00"),
+                );
+            }
+            t
+        };
+        let opens = when(c_opens, "opens");
+        let closes = when(c_closes, "closes");
+        if let (Some(o), Some(c)) = (opens, closes)
+            && c <= o
+        {
+            f.error(ctx, row, c_closes, "the consultation closes before it opens; closes must be after opens");
+        }
+        let mut nums = [None; 4];
+        for (k, name) in area_cols.iter().enumerate() {
+            let col = f.col(name);
+            let v = f.get(row, col);
+            if v.is_empty() {
+                continue;
+            }
+            match v.parse::<f64>() {
+                Ok(x) if x.is_finite() => nums[k] = Some(x),
+                _ => f.error(ctx, row, col, format!("{name} {v:?} is not a number in degrees")),
+            }
+        }
+        let given = nums.iter().filter(|n| n.is_some()).count();
+        let area = match nums {
+            [Some(a), Some(b), Some(c), Some(d)] => {
+                let bx = BBox { min_lat: a, min_lon: b, max_lat: c, max_lon: d };
+                if a > c || b > d || !(-90.0..=90.0).contains(&a) || !(-90.0..=90.0).contains(&c) {
+                    f.error(
+                        ctx,
+                        row,
+                        f.col("min_lat"),
+                        "the area is not a box: min must be below max, latitudes within ±90",
+                    );
+                } else if !(meta.bbox.contains(a, b) && meta.bbox.contains(c, d)) {
+                    f.warn(ctx, row, f.col("min_lat"), "the area lies (partly) outside the city's bbox in city.toml");
+                }
+                Some(bx)
+            }
+            _ => {
+                if given != 0 {
+                    f.error(
+                        ctx,
+                        row,
+                        f.col("min_lat"),
+                        "give all four of min_lat, min_lon, max_lat, max_lon for the area, or none for the whole city",
+                    );
+                }
+                None
+            }
+        };
+        let url = f.opt(row, c_url);
+        if let Some(u) = &url
+            && !u.starts_with("https://")
+        {
+            f.error(ctx, row, c_url, format!("url {u:?} must start with https://"));
+        }
+        let (line, column) = f.at(row, c_id);
+        if ctx.diags[before..].iter().any(|d| d.severity == Severity::Error) {
+            ctx.reject("consultation", &id);
+            continue;
+        }
+        origins.insert(id.clone(), Origin { file: F.to_owned(), line, column });
+        out.push(ConsultationRec {
+            id,
+            title: Texts::new(),
+            question: Texts::new(),
+            description: Texts::new(),
+            options: option_ids
+                .into_iter()
+                .map(|id| ConsultationOptionRec { id, label: Texts::new(), description: Texts::new() })
+                .collect(),
+            opens: opens.unwrap_or_default(),
+            closes: closes.unwrap_or_default(),
+            area,
+            url,
+        });
+    }
+    out.sort_by(|a, b| a.id.cmp(&b.id));
+    (out, origins)
+}
+
+/// Every consultation needs a title and a question, and every option a label, in the default language.
+fn check_consultation_texts(meta: &Meta, c: &Content, origins: &HashMap<String, Origin>, ctx: &mut Ctx) {
+    let dl = &meta.default_language;
+    let file = format!("texts/{dl}.csv");
+    for k in &c.consultations {
+        let o = &origins[&k.id];
+        if !k.title.contains_key(dl) || !k.question.contains_key(dl) {
+            ctx.error(
+                &o.file,
+                o.line,
+                o.column,
+                format!(
+                    "consultation {:?} needs a title and a question in the default language {dl}; add a row \"consultation,{},<title>,<question>,<background>\" to {file}",
+                    k.id, k.id
+                ),
+            );
+        }
+        for opt in &k.options {
+            if !opt.label.contains_key(dl) {
+                ctx.error(
+                    &o.file,
+                    o.line,
+                    o.column,
+                    format!(
+                        "option {:?} of consultation {:?} has no label in {dl}; add a row \"option,{}/{},<label>,,<proposal>\" to {file}",
+                        opt.id, k.id, k.id, opt.id
+                    ),
+                );
+            }
+        }
+    }
+}
+
 /// Checks that every record has a name in the default language and reports languages with gaps.
 fn check_coverage(
     meta: &Meta,
@@ -1140,14 +1352,21 @@ fn read_all(dir: &Path, opts: &BuildOptions, ctx: &mut Ctx) -> Option<Content> {
     let (mut places, place_origins) = read_places(dir, &known, ctx);
     read_media(dir, &meta, &mut places, ctx);
     let (mut tours, tour_origins) = read_tours(dir, &meta, &places, ctx);
+    let (mut consultations, cons_origins) = read_consultations(dir, &meta, ctx);
     read_texts(
         dir,
         &meta,
-        &mut TextTargets { categories: &mut categories, places: &mut places, tours: &mut tours },
+        &mut TextTargets {
+            categories: &mut categories,
+            places: &mut places,
+            tours: &mut tours,
+            consultations: &mut consultations,
+        },
         ctx,
     );
     let feedback_routes = read_feedback(dir, &cat_ids, ctx);
-    let content = Content { meta: meta.clone(), categories, places, tours, feedback_routes };
+    let content = Content { meta: meta.clone(), categories, places, tours, feedback_routes, consultations };
     check_coverage(&meta, &content, &place_origins, &tour_origins, ctx);
+    check_consultation_texts(&meta, &content, &cons_origins, ctx);
     if ctx.has_errors() { None } else { Some(content) }
 }

@@ -7,8 +7,8 @@ use flatbuffers::{ForwardsUOffset, Vector, VerifierOptions};
 
 use super::{FORMAT_MAJOR, PackError, fb};
 use crate::model::{
-    Access, AccessibilityRec, AddressRec, BBox, CategoryRec, ContactRec, Content, FeedbackRouteRec, MediaKind,
-    MediaRec, Meta, PlaceRec, Texts, TourRec,
+    Access, AccessibilityRec, AddressRec, BBox, CategoryRec, ConsultationOptionRec, ConsultationRec, ContactRec,
+    Content, FeedbackRouteRec, MediaKind, MediaRec, Meta, PlaceRec, Texts, TourRec,
 };
 
 /// Limits the reader enforces before it trusts a pack, sized for a phone.
@@ -323,6 +323,46 @@ fn check_semantics(pack: &fb::Pack<'_>) -> Result<(), PackError> {
             return Err(invalid(format!("feedback_routes[{i}] has an empty kind or office")));
         }
     }
+    let consultations = pack.consultations().unwrap_or_default();
+    check_sorted_ids("consultations", consultations.iter().map(|c| c.id()))?;
+    for (i, c) in consultations.iter().enumerate() {
+        for (field, texts) in [("title", c.title()), ("question", c.question()), ("description", c.description())] {
+            check_texts(&format!("consultations[{i}].{field}"), texts)?;
+        }
+        if !has_lang(c.title(), default_lang) || !has_lang(c.question(), default_lang) {
+            return Err(invalid(format!(
+                "consultations[{i}] has no title or question in the default language {default_lang}"
+            )));
+        }
+        if c.closes() <= c.opens() {
+            return Err(invalid(format!("consultations[{i}] closes before it opens")));
+        }
+        let options = c.options().unwrap_or_default();
+        if options.len() < 2 {
+            return Err(invalid(format!("consultations[{i}] has fewer than 2 options")));
+        }
+        let mut seen = std::collections::HashSet::new();
+        for (j, o) in options.iter().enumerate() {
+            if o.id().is_empty() || !seen.insert(o.id()) {
+                return Err(invalid(format!("consultations[{i}].options[{j}] has an empty or repeated id")));
+            }
+            check_texts(&format!("consultations[{i}].options[{j}].label"), o.label())?;
+            check_texts(&format!("consultations[{i}].options[{j}].description"), o.description())?;
+            if !has_lang(o.label(), default_lang) {
+                return Err(invalid(format!(
+                    "consultations[{i}].options[{j}] has no label in the default language {default_lang}"
+                )));
+            }
+        }
+        if let Some(a) = c.area()
+            && !(coord_ok(a.min_lat(), a.min_lon())
+                && coord_ok(a.max_lat(), a.max_lon())
+                && a.min_lat() <= a.max_lat()
+                && a.min_lon() <= a.max_lon())
+        {
+            return Err(invalid(format!("consultations[{i}].area is not a valid box")));
+        }
+    }
     Ok(())
 }
 
@@ -474,5 +514,35 @@ pub(crate) fn to_content(pack: &fb::Pack<'_>) -> Content {
             url: s(r.url()),
         })
         .collect();
-    Content { meta, categories, places, tours, feedback_routes }
+    let consultations = pack
+        .consultations()
+        .unwrap_or_default()
+        .iter()
+        .map(|c| ConsultationRec {
+            id: c.id().to_owned(),
+            title: texts(c.title()),
+            question: texts(c.question()),
+            description: texts(c.description()),
+            options: c
+                .options()
+                .unwrap_or_default()
+                .iter()
+                .map(|o| ConsultationOptionRec {
+                    id: o.id().to_owned(),
+                    label: texts(o.label()),
+                    description: texts(o.description()),
+                })
+                .collect(),
+            opens: c.opens(),
+            closes: c.closes(),
+            area: c.area().map(|a| BBox {
+                min_lat: a.min_lat(),
+                min_lon: a.min_lon(),
+                max_lat: a.max_lat(),
+                max_lon: a.max_lon(),
+            }),
+            url: s(c.url()),
+        })
+        .collect();
+    Content { meta, categories, places, tours, feedback_routes, consultations }
 }

@@ -217,6 +217,44 @@ pub fn write_pack(content: &Content) -> Result<Vec<u8>, PackError> {
     }
     let feedback_routes = b.create_vector(&routes);
 
+    check_sorted("consultations", content.consultations.iter().map(|c| c.id.as_str()))?;
+    let mut consultations = Vec::with_capacity(content.consultations.len());
+    for c in &content.consultations {
+        let mut options = Vec::with_capacity(c.options.len());
+        for o in &c.options {
+            let id = b.create_string(&o.id);
+            let label = texts(&mut b, &o.label);
+            let description = texts(&mut b, &o.description);
+            options.push(fb::ConsultationOption::create(
+                &mut b,
+                &fb::ConsultationOptionArgs { id: Some(id), label, description },
+            ));
+        }
+        let options = b.create_vector(&options);
+        let id = b.create_string(&c.id);
+        let title = texts(&mut b, &c.title);
+        let question = texts(&mut b, &c.question);
+        let description = texts(&mut b, &c.description);
+        let url = opt_str(&mut b, &c.url);
+        let area = c.area.map(|a| fb::BoundingBox::new(a.min_lat, a.min_lon, a.max_lat, a.max_lon));
+        consultations.push(fb::Consultation::create(
+            &mut b,
+            &fb::ConsultationArgs {
+                id: Some(id),
+                title,
+                question,
+                description,
+                options: Some(options),
+                opens: c.opens,
+                closes: c.closes,
+                area: area.as_ref(),
+                url,
+            },
+        ));
+    }
+    // Absent rather than empty when there are none: a pack without consultations stays as small as a 1.0 pack.
+    let consultations = (!consultations.is_empty()).then(|| b.create_vector(&consultations));
+
     let pack = fb::Pack::create(
         &mut b,
         &fb::PackArgs {
@@ -228,6 +266,7 @@ pub fn write_pack(content: &Content) -> Result<Vec<u8>, PackError> {
             coords: Some(coords),
             tours: Some(tours),
             feedback_routes: Some(feedback_routes),
+            consultations,
         },
     );
     fb::finish_pack_buffer(&mut b, pack);

@@ -2991,6 +2991,551 @@ impl FeedbackRouteT {
     })
   }
 }
+pub enum ConsultationOptionOffset {}
+#[derive(Copy, Clone, PartialEq)]
+
+/// One answer a consultation offers: an option or a proposal.
+pub struct ConsultationOption<'a> {
+  pub _tab: ::flatbuffers::Table<'a>,
+}
+
+impl<'a> ::flatbuffers::Follow<'a> for ConsultationOption<'a> {
+  type Inner = ConsultationOption<'a>;
+  #[inline]
+  unsafe fn follow(buf: &'a [u8], loc: usize) -> Self::Inner {
+    Self { _tab: unsafe { ::flatbuffers::Table::new(buf, loc) } }
+  }
+}
+
+impl<'a> ConsultationOption<'a> {
+  pub const VT_ID: ::flatbuffers::VOffsetT = 4;
+  pub const VT_LABEL: ::flatbuffers::VOffsetT = 6;
+  pub const VT_DESCRIPTION: ::flatbuffers::VOffsetT = 8;
+
+  #[inline]
+  pub unsafe fn init_from_table(table: ::flatbuffers::Table<'a>) -> Self {
+    ConsultationOption { _tab: table }
+  }
+  #[allow(unused_mut)]
+  pub fn create<'bldr: 'args, 'args: 'mut_bldr, 'mut_bldr, A: ::flatbuffers::Allocator + 'bldr>(
+    _fbb: &'mut_bldr mut ::flatbuffers::FlatBufferBuilder<'bldr, A>,
+    args: &'args ConsultationOptionArgs<'args>
+  ) -> ::flatbuffers::WIPOffset<ConsultationOption<'bldr>> {
+    let mut builder = ConsultationOptionBuilder::new(_fbb);
+    if let Some(x) = args.description { builder.add_description(x); }
+    if let Some(x) = args.label { builder.add_label(x); }
+    if let Some(x) = args.id { builder.add_id(x); }
+    builder.finish()
+  }
+
+  pub fn unpack(&self) -> ConsultationOptionT {
+    let id = {
+      let x = self.id();
+      alloc::string::ToString::to_string(x)
+    };
+    let label = self.label().map(|x| {
+      x.iter().map(|t| t.unpack()).collect()
+    });
+    let description = self.description().map(|x| {
+      x.iter().map(|t| t.unpack()).collect()
+    });
+    ConsultationOptionT {
+      id,
+      label,
+      description,
+    }
+  }
+
+  /// Stable id within its consultation, e.g. "pedestrian-zone". Ballots name it.
+  #[inline]
+  pub fn id(&self) -> &'a str {
+    // Safety:
+    // Created from valid Table for this object
+    // which contains a valid value in this slot
+    unsafe { self._tab.get::<::flatbuffers::ForwardsUOffset<&str>>(ConsultationOption::VT_ID, None).unwrap()}
+  }
+  #[inline]
+  pub fn label(&self) -> Option<::flatbuffers::Vector<'a, ::flatbuffers::ForwardsUOffset<LocalizedText<'a>>>> {
+    // Safety:
+    // Created from valid Table for this object
+    // which contains a valid value in this slot
+    unsafe { self._tab.get::<::flatbuffers::ForwardsUOffset<::flatbuffers::Vector<'a, ::flatbuffers::ForwardsUOffset<LocalizedText>>>>(ConsultationOption::VT_LABEL, None)}
+  }
+  #[inline]
+  pub fn description(&self) -> Option<::flatbuffers::Vector<'a, ::flatbuffers::ForwardsUOffset<LocalizedText<'a>>>> {
+    // Safety:
+    // Created from valid Table for this object
+    // which contains a valid value in this slot
+    unsafe { self._tab.get::<::flatbuffers::ForwardsUOffset<::flatbuffers::Vector<'a, ::flatbuffers::ForwardsUOffset<LocalizedText>>>>(ConsultationOption::VT_DESCRIPTION, None)}
+  }
+}
+
+impl ::flatbuffers::Verifiable for ConsultationOption<'_> {
+  #[inline]
+  fn run_verifier(
+    v: &mut ::flatbuffers::Verifier, pos: usize
+  ) -> Result<(), ::flatbuffers::InvalidFlatbuffer> {
+    v.visit_table(pos)?
+     .visit_field::<::flatbuffers::ForwardsUOffset<&str>>("id", Self::VT_ID, true)?
+     .visit_field::<::flatbuffers::ForwardsUOffset<::flatbuffers::Vector<'_, ::flatbuffers::ForwardsUOffset<LocalizedText>>>>("label", Self::VT_LABEL, false)?
+     .visit_field::<::flatbuffers::ForwardsUOffset<::flatbuffers::Vector<'_, ::flatbuffers::ForwardsUOffset<LocalizedText>>>>("description", Self::VT_DESCRIPTION, false)?
+     .finish();
+    Ok(())
+  }
+}
+pub struct ConsultationOptionArgs<'a> {
+    pub id: Option<::flatbuffers::WIPOffset<&'a str>>,
+    pub label: Option<::flatbuffers::WIPOffset<::flatbuffers::Vector<'a, ::flatbuffers::ForwardsUOffset<LocalizedText<'a>>>>>,
+    pub description: Option<::flatbuffers::WIPOffset<::flatbuffers::Vector<'a, ::flatbuffers::ForwardsUOffset<LocalizedText<'a>>>>>,
+}
+impl<'a> Default for ConsultationOptionArgs<'a> {
+  #[inline]
+  fn default() -> Self {
+    ConsultationOptionArgs {
+      id: None, // required field
+      label: None,
+      description: None,
+    }
+  }
+}
+
+pub struct ConsultationOptionBuilder<'a: 'b, 'b, A: ::flatbuffers::Allocator + 'a> {
+  fbb_: &'b mut ::flatbuffers::FlatBufferBuilder<'a, A>,
+  start_: ::flatbuffers::WIPOffset<::flatbuffers::TableUnfinishedWIPOffset>,
+}
+impl<'a: 'b, 'b, A: ::flatbuffers::Allocator + 'a> ConsultationOptionBuilder<'a, 'b, A> {
+  #[inline]
+  pub fn add_id(&mut self, id: ::flatbuffers::WIPOffset<&'b  str>) {
+    self.fbb_.push_slot_always::<::flatbuffers::WIPOffset<_>>(ConsultationOption::VT_ID, id);
+  }
+  #[inline]
+  pub fn add_label(&mut self, label: ::flatbuffers::WIPOffset<::flatbuffers::Vector<'b , ::flatbuffers::ForwardsUOffset<LocalizedText<'b >>>>) {
+    self.fbb_.push_slot_always::<::flatbuffers::WIPOffset<_>>(ConsultationOption::VT_LABEL, label);
+  }
+  #[inline]
+  pub fn add_description(&mut self, description: ::flatbuffers::WIPOffset<::flatbuffers::Vector<'b , ::flatbuffers::ForwardsUOffset<LocalizedText<'b >>>>) {
+    self.fbb_.push_slot_always::<::flatbuffers::WIPOffset<_>>(ConsultationOption::VT_DESCRIPTION, description);
+  }
+  #[inline]
+  pub fn new(_fbb: &'b mut ::flatbuffers::FlatBufferBuilder<'a, A>) -> ConsultationOptionBuilder<'a, 'b, A> {
+    let start = _fbb.start_table();
+    ConsultationOptionBuilder {
+      fbb_: _fbb,
+      start_: start,
+    }
+  }
+  #[inline]
+  pub fn finish(self) -> ::flatbuffers::WIPOffset<ConsultationOption<'a>> {
+    let o = self.fbb_.end_table(self.start_);
+    self.fbb_.required(o, ConsultationOption::VT_ID,"id");
+    ::flatbuffers::WIPOffset::new(o.value())
+  }
+}
+
+impl ::core::fmt::Debug for ConsultationOption<'_> {
+  fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
+    let mut ds = f.debug_struct("ConsultationOption");
+      ds.field("id", &self.id());
+      ds.field("label", &self.label());
+      ds.field("description", &self.description());
+      ds.finish()
+  }
+}
+#[non_exhaustive]
+#[derive(Debug, Clone, PartialEq)]
+pub struct ConsultationOptionT {
+  pub id: alloc::string::String,
+  pub label: Option<alloc::vec::Vec<LocalizedTextT>>,
+  pub description: Option<alloc::vec::Vec<LocalizedTextT>>,
+}
+impl Default for ConsultationOptionT {
+  fn default() -> Self {
+    Self {
+      id: alloc::string::ToString::to_string(""),
+      label: None,
+      description: None,
+    }
+  }
+}
+impl ConsultationOptionT {
+  pub fn pack<'b, A: ::flatbuffers::Allocator + 'b>(
+    &self,
+    _fbb: &mut ::flatbuffers::FlatBufferBuilder<'b, A>
+  ) -> ::flatbuffers::WIPOffset<ConsultationOption<'b>> {
+    let id = Some({
+      let x = &self.id;
+      _fbb.create_string(x)
+    });
+    let label = self.label.as_ref().map(|x|{
+      let w: alloc::vec::Vec<_> = x.iter().map(|t| t.pack(_fbb)).collect();_fbb.create_vector(&w)
+    });
+    let description = self.description.as_ref().map(|x|{
+      let w: alloc::vec::Vec<_> = x.iter().map(|t| t.pack(_fbb)).collect();_fbb.create_vector(&w)
+    });
+    ConsultationOption::create(_fbb, &ConsultationOptionArgs{
+      id,
+      label,
+      description,
+    })
+  }
+}
+pub enum ConsultationOffset {}
+#[derive(Copy, Clone, PartialEq)]
+
+/// A question the city puts to residents and visitors (format 1.1). Ballots are sent through the feedback outbox.
+pub struct Consultation<'a> {
+  pub _tab: ::flatbuffers::Table<'a>,
+}
+
+impl<'a> ::flatbuffers::Follow<'a> for Consultation<'a> {
+  type Inner = Consultation<'a>;
+  #[inline]
+  unsafe fn follow(buf: &'a [u8], loc: usize) -> Self::Inner {
+    Self { _tab: unsafe { ::flatbuffers::Table::new(buf, loc) } }
+  }
+}
+
+impl<'a> Consultation<'a> {
+  pub const VT_ID: ::flatbuffers::VOffsetT = 4;
+  pub const VT_TITLE: ::flatbuffers::VOffsetT = 6;
+  pub const VT_QUESTION: ::flatbuffers::VOffsetT = 8;
+  pub const VT_DESCRIPTION: ::flatbuffers::VOffsetT = 10;
+  pub const VT_OPTIONS: ::flatbuffers::VOffsetT = 12;
+  pub const VT_OPENS: ::flatbuffers::VOffsetT = 14;
+  pub const VT_CLOSES: ::flatbuffers::VOffsetT = 16;
+  pub const VT_AREA: ::flatbuffers::VOffsetT = 18;
+  pub const VT_URL: ::flatbuffers::VOffsetT = 20;
+
+  #[inline]
+  pub unsafe fn init_from_table(table: ::flatbuffers::Table<'a>) -> Self {
+    Consultation { _tab: table }
+  }
+  #[allow(unused_mut)]
+  pub fn create<'bldr: 'args, 'args: 'mut_bldr, 'mut_bldr, A: ::flatbuffers::Allocator + 'bldr>(
+    _fbb: &'mut_bldr mut ::flatbuffers::FlatBufferBuilder<'bldr, A>,
+    args: &'args ConsultationArgs<'args>
+  ) -> ::flatbuffers::WIPOffset<Consultation<'bldr>> {
+    let mut builder = ConsultationBuilder::new(_fbb);
+    builder.add_closes(args.closes);
+    builder.add_opens(args.opens);
+    if let Some(x) = args.url { builder.add_url(x); }
+    if let Some(x) = args.area { builder.add_area(x); }
+    if let Some(x) = args.options { builder.add_options(x); }
+    if let Some(x) = args.description { builder.add_description(x); }
+    if let Some(x) = args.question { builder.add_question(x); }
+    if let Some(x) = args.title { builder.add_title(x); }
+    if let Some(x) = args.id { builder.add_id(x); }
+    builder.finish()
+  }
+
+  pub fn unpack(&self) -> ConsultationT {
+    let id = {
+      let x = self.id();
+      alloc::string::ToString::to_string(x)
+    };
+    let title = self.title().map(|x| {
+      x.iter().map(|t| t.unpack()).collect()
+    });
+    let question = self.question().map(|x| {
+      x.iter().map(|t| t.unpack()).collect()
+    });
+    let description = self.description().map(|x| {
+      x.iter().map(|t| t.unpack()).collect()
+    });
+    let options = self.options().map(|x| {
+      x.iter().map(|t| t.unpack()).collect()
+    });
+    let opens = self.opens();
+    let closes = self.closes();
+    let area = self.area().map(|x| {
+      x.unpack()
+    });
+    let url = self.url().map(|x| {
+      alloc::string::ToString::to_string(x)
+    });
+    ConsultationT {
+      id,
+      title,
+      question,
+      description,
+      options,
+      opens,
+      closes,
+      area,
+      url,
+    }
+  }
+
+  /// Stable publisher id. Sorted ascending in Pack.consultations.
+  #[inline]
+  pub fn id(&self) -> &'a str {
+    // Safety:
+    // Created from valid Table for this object
+    // which contains a valid value in this slot
+    unsafe { self._tab.get::<::flatbuffers::ForwardsUOffset<&str>>(Consultation::VT_ID, None).unwrap()}
+  }
+  #[inline]
+  pub fn key_compare_less_than(&self, o: &Consultation) -> bool {
+    self.id() < o.id()
+  }
+
+  #[inline]
+  pub fn key_compare_with_value(&self, val: & str) -> ::core::cmp::Ordering {
+    let key = self.id();
+    key.cmp(val)
+  }
+  #[inline]
+  pub fn title(&self) -> Option<::flatbuffers::Vector<'a, ::flatbuffers::ForwardsUOffset<LocalizedText<'a>>>> {
+    // Safety:
+    // Created from valid Table for this object
+    // which contains a valid value in this slot
+    unsafe { self._tab.get::<::flatbuffers::ForwardsUOffset<::flatbuffers::Vector<'a, ::flatbuffers::ForwardsUOffset<LocalizedText>>>>(Consultation::VT_TITLE, None)}
+  }
+  /// The question asked.
+  #[inline]
+  pub fn question(&self) -> Option<::flatbuffers::Vector<'a, ::flatbuffers::ForwardsUOffset<LocalizedText<'a>>>> {
+    // Safety:
+    // Created from valid Table for this object
+    // which contains a valid value in this slot
+    unsafe { self._tab.get::<::flatbuffers::ForwardsUOffset<::flatbuffers::Vector<'a, ::flatbuffers::ForwardsUOffset<LocalizedText>>>>(Consultation::VT_QUESTION, None)}
+  }
+  #[inline]
+  pub fn description(&self) -> Option<::flatbuffers::Vector<'a, ::flatbuffers::ForwardsUOffset<LocalizedText<'a>>>> {
+    // Safety:
+    // Created from valid Table for this object
+    // which contains a valid value in this slot
+    unsafe { self._tab.get::<::flatbuffers::ForwardsUOffset<::flatbuffers::Vector<'a, ::flatbuffers::ForwardsUOffset<LocalizedText>>>>(Consultation::VT_DESCRIPTION, None)}
+  }
+  /// At least two options, ids unique.
+  #[inline]
+  pub fn options(&self) -> Option<::flatbuffers::Vector<'a, ::flatbuffers::ForwardsUOffset<ConsultationOption<'a>>>> {
+    // Safety:
+    // Created from valid Table for this object
+    // which contains a valid value in this slot
+    unsafe { self._tab.get::<::flatbuffers::ForwardsUOffset<::flatbuffers::Vector<'a, ::flatbuffers::ForwardsUOffset<ConsultationOption>>>>(Consultation::VT_OPTIONS, None)}
+  }
+  /// Voting opens at this time, seconds since the Unix epoch (UTC), inclusive.
+  #[inline]
+  pub fn opens(&self) -> i64 {
+    // Safety:
+    // Created from valid Table for this object
+    // which contains a valid value in this slot
+    unsafe { self._tab.get::<i64>(Consultation::VT_OPENS, Some(0)).unwrap()}
+  }
+  /// Voting closes at this time, seconds since the Unix epoch (UTC), exclusive; after `opens`.
+  #[inline]
+  pub fn closes(&self) -> i64 {
+    // Safety:
+    // Created from valid Table for this object
+    // which contains a valid value in this slot
+    unsafe { self._tab.get::<i64>(Consultation::VT_CLOSES, Some(0)).unwrap()}
+  }
+  /// The area the consultation concerns; absent for the whole city.
+  #[inline]
+  pub fn area(&self) -> Option<&'a BoundingBox> {
+    // Safety:
+    // Created from valid Table for this object
+    // which contains a valid value in this slot
+    unsafe { self._tab.get::<BoundingBox>(Consultation::VT_AREA, None)}
+  }
+  /// Where to read the full proposal, https.
+  #[inline]
+  pub fn url(&self) -> Option<&'a str> {
+    // Safety:
+    // Created from valid Table for this object
+    // which contains a valid value in this slot
+    unsafe { self._tab.get::<::flatbuffers::ForwardsUOffset<&str>>(Consultation::VT_URL, None)}
+  }
+}
+
+impl ::flatbuffers::Verifiable for Consultation<'_> {
+  #[inline]
+  fn run_verifier(
+    v: &mut ::flatbuffers::Verifier, pos: usize
+  ) -> Result<(), ::flatbuffers::InvalidFlatbuffer> {
+    v.visit_table(pos)?
+     .visit_field::<::flatbuffers::ForwardsUOffset<&str>>("id", Self::VT_ID, true)?
+     .visit_field::<::flatbuffers::ForwardsUOffset<::flatbuffers::Vector<'_, ::flatbuffers::ForwardsUOffset<LocalizedText>>>>("title", Self::VT_TITLE, false)?
+     .visit_field::<::flatbuffers::ForwardsUOffset<::flatbuffers::Vector<'_, ::flatbuffers::ForwardsUOffset<LocalizedText>>>>("question", Self::VT_QUESTION, false)?
+     .visit_field::<::flatbuffers::ForwardsUOffset<::flatbuffers::Vector<'_, ::flatbuffers::ForwardsUOffset<LocalizedText>>>>("description", Self::VT_DESCRIPTION, false)?
+     .visit_field::<::flatbuffers::ForwardsUOffset<::flatbuffers::Vector<'_, ::flatbuffers::ForwardsUOffset<ConsultationOption>>>>("options", Self::VT_OPTIONS, false)?
+     .visit_field::<i64>("opens", Self::VT_OPENS, false)?
+     .visit_field::<i64>("closes", Self::VT_CLOSES, false)?
+     .visit_field::<BoundingBox>("area", Self::VT_AREA, false)?
+     .visit_field::<::flatbuffers::ForwardsUOffset<&str>>("url", Self::VT_URL, false)?
+     .finish();
+    Ok(())
+  }
+}
+pub struct ConsultationArgs<'a> {
+    pub id: Option<::flatbuffers::WIPOffset<&'a str>>,
+    pub title: Option<::flatbuffers::WIPOffset<::flatbuffers::Vector<'a, ::flatbuffers::ForwardsUOffset<LocalizedText<'a>>>>>,
+    pub question: Option<::flatbuffers::WIPOffset<::flatbuffers::Vector<'a, ::flatbuffers::ForwardsUOffset<LocalizedText<'a>>>>>,
+    pub description: Option<::flatbuffers::WIPOffset<::flatbuffers::Vector<'a, ::flatbuffers::ForwardsUOffset<LocalizedText<'a>>>>>,
+    pub options: Option<::flatbuffers::WIPOffset<::flatbuffers::Vector<'a, ::flatbuffers::ForwardsUOffset<ConsultationOption<'a>>>>>,
+    pub opens: i64,
+    pub closes: i64,
+    pub area: Option<&'a BoundingBox>,
+    pub url: Option<::flatbuffers::WIPOffset<&'a str>>,
+}
+impl<'a> Default for ConsultationArgs<'a> {
+  #[inline]
+  fn default() -> Self {
+    ConsultationArgs {
+      id: None, // required field
+      title: None,
+      question: None,
+      description: None,
+      options: None,
+      opens: 0,
+      closes: 0,
+      area: None,
+      url: None,
+    }
+  }
+}
+
+pub struct ConsultationBuilder<'a: 'b, 'b, A: ::flatbuffers::Allocator + 'a> {
+  fbb_: &'b mut ::flatbuffers::FlatBufferBuilder<'a, A>,
+  start_: ::flatbuffers::WIPOffset<::flatbuffers::TableUnfinishedWIPOffset>,
+}
+impl<'a: 'b, 'b, A: ::flatbuffers::Allocator + 'a> ConsultationBuilder<'a, 'b, A> {
+  #[inline]
+  pub fn add_id(&mut self, id: ::flatbuffers::WIPOffset<&'b  str>) {
+    self.fbb_.push_slot_always::<::flatbuffers::WIPOffset<_>>(Consultation::VT_ID, id);
+  }
+  #[inline]
+  pub fn add_title(&mut self, title: ::flatbuffers::WIPOffset<::flatbuffers::Vector<'b , ::flatbuffers::ForwardsUOffset<LocalizedText<'b >>>>) {
+    self.fbb_.push_slot_always::<::flatbuffers::WIPOffset<_>>(Consultation::VT_TITLE, title);
+  }
+  #[inline]
+  pub fn add_question(&mut self, question: ::flatbuffers::WIPOffset<::flatbuffers::Vector<'b , ::flatbuffers::ForwardsUOffset<LocalizedText<'b >>>>) {
+    self.fbb_.push_slot_always::<::flatbuffers::WIPOffset<_>>(Consultation::VT_QUESTION, question);
+  }
+  #[inline]
+  pub fn add_description(&mut self, description: ::flatbuffers::WIPOffset<::flatbuffers::Vector<'b , ::flatbuffers::ForwardsUOffset<LocalizedText<'b >>>>) {
+    self.fbb_.push_slot_always::<::flatbuffers::WIPOffset<_>>(Consultation::VT_DESCRIPTION, description);
+  }
+  #[inline]
+  pub fn add_options(&mut self, options: ::flatbuffers::WIPOffset<::flatbuffers::Vector<'b , ::flatbuffers::ForwardsUOffset<ConsultationOption<'b >>>>) {
+    self.fbb_.push_slot_always::<::flatbuffers::WIPOffset<_>>(Consultation::VT_OPTIONS, options);
+  }
+  #[inline]
+  pub fn add_opens(&mut self, opens: i64) {
+    self.fbb_.push_slot::<i64>(Consultation::VT_OPENS, opens, 0);
+  }
+  #[inline]
+  pub fn add_closes(&mut self, closes: i64) {
+    self.fbb_.push_slot::<i64>(Consultation::VT_CLOSES, closes, 0);
+  }
+  #[inline]
+  pub fn add_area(&mut self, area: &BoundingBox) {
+    self.fbb_.push_slot_always::<&BoundingBox>(Consultation::VT_AREA, area);
+  }
+  #[inline]
+  pub fn add_url(&mut self, url: ::flatbuffers::WIPOffset<&'b  str>) {
+    self.fbb_.push_slot_always::<::flatbuffers::WIPOffset<_>>(Consultation::VT_URL, url);
+  }
+  #[inline]
+  pub fn new(_fbb: &'b mut ::flatbuffers::FlatBufferBuilder<'a, A>) -> ConsultationBuilder<'a, 'b, A> {
+    let start = _fbb.start_table();
+    ConsultationBuilder {
+      fbb_: _fbb,
+      start_: start,
+    }
+  }
+  #[inline]
+  pub fn finish(self) -> ::flatbuffers::WIPOffset<Consultation<'a>> {
+    let o = self.fbb_.end_table(self.start_);
+    self.fbb_.required(o, Consultation::VT_ID,"id");
+    ::flatbuffers::WIPOffset::new(o.value())
+  }
+}
+
+impl ::core::fmt::Debug for Consultation<'_> {
+  fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
+    let mut ds = f.debug_struct("Consultation");
+      ds.field("id", &self.id());
+      ds.field("title", &self.title());
+      ds.field("question", &self.question());
+      ds.field("description", &self.description());
+      ds.field("options", &self.options());
+      ds.field("opens", &self.opens());
+      ds.field("closes", &self.closes());
+      ds.field("area", &self.area());
+      ds.field("url", &self.url());
+      ds.finish()
+  }
+}
+#[non_exhaustive]
+#[derive(Debug, Clone, PartialEq)]
+pub struct ConsultationT {
+  pub id: alloc::string::String,
+  pub title: Option<alloc::vec::Vec<LocalizedTextT>>,
+  pub question: Option<alloc::vec::Vec<LocalizedTextT>>,
+  pub description: Option<alloc::vec::Vec<LocalizedTextT>>,
+  pub options: Option<alloc::vec::Vec<ConsultationOptionT>>,
+  pub opens: i64,
+  pub closes: i64,
+  pub area: Option<BoundingBoxT>,
+  pub url: Option<alloc::string::String>,
+}
+impl Default for ConsultationT {
+  fn default() -> Self {
+    Self {
+      id: alloc::string::ToString::to_string(""),
+      title: None,
+      question: None,
+      description: None,
+      options: None,
+      opens: 0,
+      closes: 0,
+      area: None,
+      url: None,
+    }
+  }
+}
+impl ConsultationT {
+  pub fn pack<'b, A: ::flatbuffers::Allocator + 'b>(
+    &self,
+    _fbb: &mut ::flatbuffers::FlatBufferBuilder<'b, A>
+  ) -> ::flatbuffers::WIPOffset<Consultation<'b>> {
+    let id = Some({
+      let x = &self.id;
+      _fbb.create_string(x)
+    });
+    let title = self.title.as_ref().map(|x|{
+      let w: alloc::vec::Vec<_> = x.iter().map(|t| t.pack(_fbb)).collect();_fbb.create_vector(&w)
+    });
+    let question = self.question.as_ref().map(|x|{
+      let w: alloc::vec::Vec<_> = x.iter().map(|t| t.pack(_fbb)).collect();_fbb.create_vector(&w)
+    });
+    let description = self.description.as_ref().map(|x|{
+      let w: alloc::vec::Vec<_> = x.iter().map(|t| t.pack(_fbb)).collect();_fbb.create_vector(&w)
+    });
+    let options = self.options.as_ref().map(|x|{
+      let w: alloc::vec::Vec<_> = x.iter().map(|t| t.pack(_fbb)).collect();_fbb.create_vector(&w)
+    });
+    let opens = self.opens;
+    let closes = self.closes;
+    let area_tmp = self.area.as_ref().map(|x| x.pack());
+    let area = area_tmp.as_ref();
+    let url = self.url.as_ref().map(|x|{
+      _fbb.create_string(x)
+    });
+    Consultation::create(_fbb, &ConsultationArgs{
+      id,
+      title,
+      question,
+      description,
+      options,
+      opens,
+      closes,
+      area,
+      url,
+    })
+  }
+}
 pub enum MetadataOffset {}
 #[derive(Copy, Clone, PartialEq)]
 
@@ -3475,6 +4020,7 @@ impl<'a> Pack<'a> {
   pub const VT_COORDS: ::flatbuffers::VOffsetT = 14;
   pub const VT_TOURS: ::flatbuffers::VOffsetT = 16;
   pub const VT_FEEDBACK_ROUTES: ::flatbuffers::VOffsetT = 18;
+  pub const VT_CONSULTATIONS: ::flatbuffers::VOffsetT = 20;
 
   #[inline]
   pub unsafe fn init_from_table(table: ::flatbuffers::Table<'a>) -> Self {
@@ -3486,6 +4032,7 @@ impl<'a> Pack<'a> {
     args: &'args PackArgs<'args>
   ) -> ::flatbuffers::WIPOffset<Pack<'bldr>> {
     let mut builder = PackBuilder::new(_fbb);
+    if let Some(x) = args.consultations { builder.add_consultations(x); }
     if let Some(x) = args.feedback_routes { builder.add_feedback_routes(x); }
     if let Some(x) = args.tours { builder.add_tours(x); }
     if let Some(x) = args.coords { builder.add_coords(x); }
@@ -3519,6 +4066,9 @@ impl<'a> Pack<'a> {
     let feedback_routes = self.feedback_routes().map(|x| {
       x.iter().map(|t| t.unpack()).collect()
     });
+    let consultations = self.consultations().map(|x| {
+      x.iter().map(|t| t.unpack()).collect()
+    });
     PackT {
       format_major,
       format_minor,
@@ -3528,6 +4078,7 @@ impl<'a> Pack<'a> {
       coords,
       tours,
       feedback_routes,
+      consultations,
     }
   }
 
@@ -3590,6 +4141,14 @@ impl<'a> Pack<'a> {
     // which contains a valid value in this slot
     unsafe { self._tab.get::<::flatbuffers::ForwardsUOffset<::flatbuffers::Vector<'a, ::flatbuffers::ForwardsUOffset<FeedbackRoute>>>>(Pack::VT_FEEDBACK_ROUTES, None)}
   }
+  /// Open and past consultations, sorted by id (format 1.1; 1.0 readers ignore it).
+  #[inline]
+  pub fn consultations(&self) -> Option<::flatbuffers::Vector<'a, ::flatbuffers::ForwardsUOffset<Consultation<'a>>>> {
+    // Safety:
+    // Created from valid Table for this object
+    // which contains a valid value in this slot
+    unsafe { self._tab.get::<::flatbuffers::ForwardsUOffset<::flatbuffers::Vector<'a, ::flatbuffers::ForwardsUOffset<Consultation>>>>(Pack::VT_CONSULTATIONS, None)}
+  }
 }
 
 impl ::flatbuffers::Verifiable for Pack<'_> {
@@ -3606,6 +4165,7 @@ impl ::flatbuffers::Verifiable for Pack<'_> {
      .visit_field::<::flatbuffers::ForwardsUOffset<::flatbuffers::Vector<'_, LatLon>>>("coords", Self::VT_COORDS, false)?
      .visit_field::<::flatbuffers::ForwardsUOffset<::flatbuffers::Vector<'_, ::flatbuffers::ForwardsUOffset<Tour>>>>("tours", Self::VT_TOURS, false)?
      .visit_field::<::flatbuffers::ForwardsUOffset<::flatbuffers::Vector<'_, ::flatbuffers::ForwardsUOffset<FeedbackRoute>>>>("feedback_routes", Self::VT_FEEDBACK_ROUTES, false)?
+     .visit_field::<::flatbuffers::ForwardsUOffset<::flatbuffers::Vector<'_, ::flatbuffers::ForwardsUOffset<Consultation>>>>("consultations", Self::VT_CONSULTATIONS, false)?
      .finish();
     Ok(())
   }
@@ -3619,6 +4179,7 @@ pub struct PackArgs<'a> {
     pub coords: Option<::flatbuffers::WIPOffset<::flatbuffers::Vector<'a, LatLon>>>,
     pub tours: Option<::flatbuffers::WIPOffset<::flatbuffers::Vector<'a, ::flatbuffers::ForwardsUOffset<Tour<'a>>>>>,
     pub feedback_routes: Option<::flatbuffers::WIPOffset<::flatbuffers::Vector<'a, ::flatbuffers::ForwardsUOffset<FeedbackRoute<'a>>>>>,
+    pub consultations: Option<::flatbuffers::WIPOffset<::flatbuffers::Vector<'a, ::flatbuffers::ForwardsUOffset<Consultation<'a>>>>>,
 }
 impl<'a> Default for PackArgs<'a> {
   #[inline]
@@ -3632,6 +4193,7 @@ impl<'a> Default for PackArgs<'a> {
       coords: None,
       tours: None,
       feedback_routes: None,
+      consultations: None,
     }
   }
 }
@@ -3674,6 +4236,10 @@ impl<'a: 'b, 'b, A: ::flatbuffers::Allocator + 'a> PackBuilder<'a, 'b, A> {
     self.fbb_.push_slot_always::<::flatbuffers::WIPOffset<_>>(Pack::VT_FEEDBACK_ROUTES, feedback_routes);
   }
   #[inline]
+  pub fn add_consultations(&mut self, consultations: ::flatbuffers::WIPOffset<::flatbuffers::Vector<'b , ::flatbuffers::ForwardsUOffset<Consultation<'b >>>>) {
+    self.fbb_.push_slot_always::<::flatbuffers::WIPOffset<_>>(Pack::VT_CONSULTATIONS, consultations);
+  }
+  #[inline]
   pub fn new(_fbb: &'b mut ::flatbuffers::FlatBufferBuilder<'a, A>) -> PackBuilder<'a, 'b, A> {
     let start = _fbb.start_table();
     PackBuilder {
@@ -3700,6 +4266,7 @@ impl ::core::fmt::Debug for Pack<'_> {
       ds.field("coords", &self.coords());
       ds.field("tours", &self.tours());
       ds.field("feedback_routes", &self.feedback_routes());
+      ds.field("consultations", &self.consultations());
       ds.finish()
   }
 }
@@ -3714,6 +4281,7 @@ pub struct PackT {
   pub coords: Option<alloc::vec::Vec<LatLonT>>,
   pub tours: Option<alloc::vec::Vec<TourT>>,
   pub feedback_routes: Option<alloc::vec::Vec<FeedbackRouteT>>,
+  pub consultations: Option<alloc::vec::Vec<ConsultationT>>,
 }
 impl Default for PackT {
   fn default() -> Self {
@@ -3726,6 +4294,7 @@ impl Default for PackT {
       coords: None,
       tours: None,
       feedback_routes: None,
+      consultations: None,
     }
   }
 }
@@ -3755,6 +4324,9 @@ impl PackT {
     let feedback_routes = self.feedback_routes.as_ref().map(|x|{
       let w: alloc::vec::Vec<_> = x.iter().map(|t| t.pack(_fbb)).collect();_fbb.create_vector(&w)
     });
+    let consultations = self.consultations.as_ref().map(|x|{
+      let w: alloc::vec::Vec<_> = x.iter().map(|t| t.pack(_fbb)).collect();_fbb.create_vector(&w)
+    });
     Pack::create(_fbb, &PackArgs{
       format_major,
       format_minor,
@@ -3764,6 +4336,7 @@ impl PackT {
       coords,
       tours,
       feedback_routes,
+      consultations,
     })
   }
 }
