@@ -4,6 +4,7 @@
 use std::path::{Path, PathBuf};
 
 use chrono::{DateTime, Utc};
+use cityguide_core::citizen::{ConsentScope, FeedbackDraft, OutboxItem, ReportLocation};
 use cityguide_core::guide::{AccessFeature, Guide, GuideConfig, NearbyQuery, PlaceFilter, SavedPlace};
 use cityguide_core::proximity::{Fix, ProximityConfig, ProximityEvent, ProximityTracker};
 use clap::{Args, Subcommand};
@@ -122,6 +123,112 @@ enum ExploreCommand {
     Favourite {
         #[command(subcommand)]
         action: FavouriteAction,
+    },
+    /// Show the consent settings, or change one (all are off until turned on).
+    Consent {
+        #[command(subcommand)]
+        action: Option<ConsentAction>,
+    },
+    /// Report a problem or suggest an improvement to the city office in charge (queued in the outbox).
+    Feedback {
+        #[command(subcommand)]
+        action: FeedbackAction,
+    },
+    /// The outbox: reports and ballots with their status; `flush` sends what is due.
+    Outbox {
+        #[command(subcommand)]
+        action: Option<OutboxAction>,
+    },
+    /// The city's consultations; `vote` records a choice (changeable while the consultation is open).
+    Consultations {
+        #[command(subcommand)]
+        action: Option<ConsultationAction>,
+    },
+    /// Print everything the app keeps about its user, as JSON.
+    ExportData {
+        /// Write to this file instead of the terminal.
+        #[arg(short, long)]
+        output: Option<PathBuf>,
+    },
+    /// Replace the user's data with an export (checked first; a bad file changes nothing).
+    ImportData {
+        /// The file written by export-data.
+        file: PathBuf,
+    },
+    /// Remove everything the app keeps about its user (installed cities stay).
+    EraseData,
+}
+
+#[derive(Subcommand)]
+enum ConsentAction {
+    /// Turn one consent on or off.
+    Set {
+        /// updates, feedback or location.
+        scope: ConsentScope,
+        /// on or off.
+        #[arg(value_parser = ["on", "off"])]
+        value: String,
+    },
+}
+
+#[derive(Subcommand)]
+enum FeedbackAction {
+    /// Queue a report; it is on disk when the command returns, and sent by `outbox flush`.
+    Send {
+        /// The place the report is about.
+        #[arg(long)]
+        place: Option<String>,
+        /// accessibility, damage, cleanliness, closure, information, safety, suggestion, rating or other.
+        #[arg(long)]
+        category: String,
+        /// What is wrong or what could be better.
+        #[arg(long, default_value = "")]
+        text: String,
+        /// Stars (1 to 5) for --category rating.
+        #[arg(long)]
+        rating: Option<u8>,
+        /// Attach the position given with --at (needs the location consent).
+        #[arg(long, requires = "at")]
+        locate: bool,
+        /// The phone's position LAT,LON for --locate (a shell has no GPS).
+        #[arg(long, value_parser = parse_latlon, allow_hyphen_values = true)]
+        at: Option<(f64, f64)>,
+        /// How the office may answer (optional).
+        #[arg(long)]
+        contact: Option<String>,
+        /// Reference to a photo (a URL), optional.
+        #[arg(long)]
+        photo: Option<String>,
+    },
+    /// Which office would receive a report.
+    Office {
+        /// The place.
+        #[arg(long)]
+        place: Option<String>,
+        /// The report kind.
+        #[arg(long)]
+        category: String,
+    },
+}
+
+#[derive(Subcommand)]
+enum OutboxAction {
+    /// Send every due item to the city's server (needs the feedback consent).
+    Flush {
+        /// The server's base URL, e.g. http://127.0.0.1:8080/
+        #[arg(long)]
+        server: String,
+    },
+}
+
+#[derive(Subcommand)]
+enum ConsultationAction {
+    /// Choose an option; a later vote replaces it until the consultation closes.
+    Vote {
+        /// Consultation id.
+        id: String,
+        /// Option id.
+        option: String,
     },
 }
 
@@ -317,6 +424,139 @@ pub fn run(args: ExploreArgs) -> Result<(), String> {
             })
         }
         ExploreCommand::Sync { catalog, keys, check } => sync(&guide, &args, catalog, keys, *check),
+        ExploreCommand::Consent { action } => {
+            if let Some(ConsentAction::Set { scope, value }) = action {
+                guide.set_consent(*scope, value == "on", Utc::now().timestamp()).map_err(|e| e.to_string())?;
+            }
+            let consent = guide.consent().map_err(|e| e.to_string())?;
+            print(json, &consent, |c| {
+                let on = |b: bool| if b { "on" } else { "off" };
+                format!(
+                    "updates: {}\nfeedback: {}\nlocation: {}\n",
+                    on(c.updates),
+                    on(c.feedback),
+                    on(c.location)
+                )
+            })
+        }
+        ExploreCommand::Feedback { action: FeedbackAction::Office { place, category } } => {
+            let city = city_of(&guide, &args)?;
+            let office = guide.feedback_office(&city, place.as_deref(), category).map_err(|e| e.to_string())?;
+            print(json, &office, |o| format!("{}\n", o.office))
+        }
+        ExploreCommand::Feedback {
+            action: FeedbackAction::Send { place, category, text, rating, locate, at, contact, photo },
+        } => {
+            let city = city_of(&guide, &args)?;
+            let draft = FeedbackDraft {
+                city_id: city,
+                place_id: place.clone(),
+                category: category.clone(),
+                text: text.clone(),
+                rating: *rating,
+                photo: photo.clone(),
+                contact: contact.clone(),
+                location: if *locate {
+                    at.map(|(lat, lon)| ReportLocation { lat, lon, accuracy_m: None })
+                } else {
+                    None
+                },
+                lang: guide.languages().first().cloned(),
+            };
+            let item = guide.submit_feedback(&draft, Utc::now().timestamp()).map_err(|e| e.to_string())?;
+            print(json, &item, |i| {
+                format!(
+                    "saved report {} for {}; it is sent by `explore outbox flush`{}\n",
+                    i.key,
+                    i.office.as_deref().unwrap_or("-"),
+                    if guide.consent().map(|c| c.feedback).unwrap_or(false) {
+                        ""
+                    } else {
+                        " once you turn on the feedback consent (explore consent set feedback on)"
+                    }
+                )
+            })
+        }
+        ExploreCommand::Outbox { action: None } => {
+            let items = guide.outbox().map_err(|e| e.to_string())?;
+            print(json, &items, |is| lines(is, outbox_line))
+        }
+        ExploreCommand::Outbox { action: Some(OutboxAction::Flush { server }) } => {
+            let transport = cityguide_core::transport::HttpTransport::default();
+            let report =
+                guide.flush_outbox(&transport, server, Utc::now().timestamp()).map_err(|e| e.to_string())?;
+            print(json, &report, |r| {
+                format!(
+                    "{} sent, {} acknowledged, {} rejected, {} waiting{}\n",
+                    r.attempted,
+                    r.acknowledged,
+                    r.rejected,
+                    r.pending,
+                    r.next_attempt_at
+                        .and_then(|t| DateTime::from_timestamp(t, 0))
+                        .map(|t| format!(" (next try from {})", t.to_rfc3339()))
+                        .unwrap_or_default()
+                )
+            })
+        }
+        ExploreCommand::Consultations { action: None } => {
+            let city = city_of(&guide, &args)?;
+            let list = guide.consultations(&city, Utc::now().timestamp()).map_err(|e| e.to_string())?;
+            print(json, &list, |cs| {
+                let mut s = String::new();
+                for c in cs {
+                    s += &format!(
+                        "{}  {} [{}]\n  {}\n",
+                        c.id,
+                        c.title.text,
+                        if c.open { "open" } else { "closed" },
+                        c.question.text
+                    );
+                    for o in &c.options {
+                        let mine = c.my_ballot.as_ref().is_some_and(|b| b.option_id == o.id);
+                        s += &format!("    {} {}  {}\n", if mine { "*" } else { "-" }, o.id, o.label.text);
+                    }
+                }
+                s
+            })
+        }
+        ExploreCommand::Consultations { action: Some(ConsultationAction::Vote { id, option }) } => {
+            let city = city_of(&guide, &args)?;
+            let ballot = guide.vote(&city, id, option, Utc::now().timestamp()).map_err(|e| e.to_string())?;
+            print(json, &ballot, |b| {
+                format!("voted {} in {} (ballot {}, {}); sent by `explore outbox flush`\n", b.option_id, b.consultation_id, b.seq, b.status.as_str())
+            })
+        }
+        ExploreCommand::ExportData { output } => {
+            let text = guide.export_user_data(Utc::now().timestamp()).map_err(|e| e.to_string())? + "\n";
+            match output {
+                Some(path) => std::fs::write(path, text).map_err(|e| format!("{}: {e}", path.display())),
+                None => {
+                    print!("{text}");
+                    Ok(())
+                }
+            }
+        }
+        ExploreCommand::ImportData { file } => {
+            let text = std::fs::read_to_string(file).map_err(|e| format!("{}: {e}", file.display()))?;
+            let counts =
+                guide.import_user_data(&text, Utc::now().timestamp()).map_err(|e| format!("{}: {e}", file.display()))?;
+            print(json, &counts, |c| {
+                format!(
+                    "imported {} favourites, {} visits, {} notes, {} outbox items, {} ballots\n",
+                    c.favourites, c.visits, c.notes, c.outbox, c.ballots
+                )
+            })
+        }
+        ExploreCommand::EraseData => {
+            let counts = guide.erase_user_data().map_err(|e| e.to_string())?;
+            print(json, &counts, |c| {
+                format!(
+                    "erased {} favourites, {} visits, {} notes, {} outbox items, {} ballots, the consent settings and the installation key\n",
+                    c.favourites, c.visits, c.notes, c.outbox, c.ballots
+                )
+            })
+        }
         ExploreCommand::Favourite { action } => {
             match action {
                 FavouriteAction::Add { id } => {
@@ -444,8 +684,31 @@ pub fn read_track(path: &Path) -> Result<Vec<Fix>, String> {
     Ok(fixes)
 }
 
+fn outbox_line(i: &OutboxItem) -> String {
+    let what = match (&i.office, &i.consultation_id) {
+        (Some(o), _) => format!("report to {o}"),
+        (None, Some(c)) => format!("ballot in {c}"),
+        _ => "item".to_owned(),
+    };
+    format!(
+        "{}  {:<12} {}  {}{}",
+        i.key,
+        i.status.as_str(),
+        i.city_id,
+        what,
+        i.reason.as_ref().map(|r| format!(" ({r})")).unwrap_or_default()
+    )
+}
+
 fn sync(guide: &Guide, args: &ExploreArgs, catalog: &str, keys: &[String], check: bool) -> Result<(), String> {
     use cityguide_core::sync::{CancelToken, SyncConfig, Syncer};
+    // The stored consent decides; say how to give it rather than fail deep inside the sync.
+    if !guide.consent().map_err(|e| e.to_string())?.updates {
+        return Err(
+            "downloading updates needs your consent, which is off; turn it on with `cityguide explore consent set updates on`"
+                .into(),
+        );
+    }
     let trusted_keys =
         keys.iter().map(|k| k.parse().map_err(|e| format!("--key {k:?}: {e}"))).collect::<Result<Vec<_>, String>>()?;
     let config = SyncConfig { catalog_url: catalog.to_owned(), trusted_keys, caps: Default::default() };

@@ -15,6 +15,7 @@ use clap::{Args, Parser, Subcommand};
 
 mod demo;
 mod explore;
+mod inbox;
 mod inspect;
 mod progress;
 mod publish;
@@ -78,7 +79,25 @@ enum Command {
         /// Allow listening on an address other than loopback.
         #[arg(long)]
         public: bool,
+        /// Also accept citizen feedback and consultation ballots (POST), stored in this SQLite file.
+        #[arg(long)]
+        feedback_db: Option<PathBuf>,
+        /// A city's pack whose consultations the server accepts ballots for; repeatable (needs --feedback-db).
+        #[arg(long = "pack", requires = "feedback_db")]
+        packs: Vec<PathBuf>,
+        /// Reports one installation may send per hour.
+        #[arg(long, default_value_t = 20, requires = "feedback_db")]
+        reports_per_hour: u32,
+        /// Ballots one installation may send per hour.
+        #[arg(long, default_value_t = 30, requires = "feedback_db")]
+        ballots_per_hour: u32,
     },
+    /// The city's side of citizen feedback: each office's queue of reports.
+    #[command(subcommand)]
+    Feedback(FeedbackCommand),
+    /// The city's side of consultations: the tally.
+    #[command(subcommand)]
+    Consultations(ConsultationsCommand),
     /// Build the Varna pack, install it on a fresh simulated phone and walk a visitor through the city.
     Demo {
         /// The city's sources.
@@ -87,6 +106,41 @@ enum Command {
         /// Keep the simulated phone here instead of a temporary directory.
         #[arg(long)]
         data_dir: Option<PathBuf>,
+    },
+}
+
+#[derive(Subcommand)]
+enum FeedbackCommand {
+    /// Print the reports one office received, oldest first.
+    Export {
+        /// The inbox database (`cityguide serve --feedback-db FILE`).
+        #[arg(long)]
+        db: PathBuf,
+        /// The office, exactly as named in the pack's feedback.csv.
+        #[arg(long)]
+        office: String,
+        /// Only reports received on or after this date (YYYY-MM-DD, UTC) or time (RFC 3339).
+        #[arg(long)]
+        since: Option<String>,
+        /// Print CSV.
+        #[arg(long, conflicts_with = "json", required_unless_present = "json")]
+        csv: bool,
+        /// Print JSON.
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+#[derive(Subcommand)]
+enum ConsultationsCommand {
+    /// Count the ballots of every consultation the server knows (one per installation, the latest choice).
+    Results {
+        /// The inbox database (`cityguide serve --feedback-db FILE`).
+        #[arg(long)]
+        db: PathBuf,
+        /// Print JSON.
+        #[arg(long)]
+        json: bool,
     },
 }
 
@@ -135,6 +189,73 @@ struct BuildArgs {
     content_version: Option<u64>,
 }
 
+/// Parses `--since`: a date (midnight UTC) or an RFC 3339 time.
+fn parse_since(s: &str) -> Result<i64, String> {
+    if let Ok(t) = chrono::DateTime::parse_from_rfc3339(s) {
+        return Ok(t.timestamp());
+    }
+    chrono::NaiveDate::parse_from_str(s, "%Y-%m-%d")
+        .ok()
+        .and_then(|d| d.and_hms_opt(0, 0, 0))
+        .map(|t| t.and_utc().timestamp())
+        .ok_or_else(|| format!("--since {s:?} is not a date like 2027-01-31 or a time like 2027-01-31T08:00:00Z"))
+}
+
+fn feedback_export(db: &Path, office: &str, since: Option<&str>, json: bool) -> Result<(), String> {
+    let since = since.map(parse_since).transpose()?.unwrap_or(i64::MIN);
+    let inbox = inbox::Inbox::open_existing(db)?;
+    let rows = inbox.reports(office, since)?;
+    if rows.is_empty() {
+        let offices = inbox.offices()?;
+        if !offices.iter().any(|(o, _)| o == office) && !offices.is_empty() {
+            let known: Vec<String> = offices.iter().map(|(o, n)| format!("{o} ({n})")).collect();
+            eprintln!("no reports for office {office:?}; offices with reports: {}", known.join(", "));
+        }
+    }
+    let mut out = std::io::stdout().lock();
+    if json {
+        let text = serde_json::to_string_pretty(&rows).map_err(|e| e.to_string())?;
+        writeln!(out, "{text}").map_err(|e| e.to_string())?;
+        return Ok(());
+    }
+    let mut w = csv::Writer::from_writer(out);
+    for r in &rows {
+        w.serialize(r).map_err(|e| e.to_string())?;
+    }
+    if rows.is_empty() {
+        w.write_record([
+            "key", "received_at", "city_id", "office", "category", "place_id", "place_name", "text", "rating", "photo",
+            "contact", "lat", "lon", "accuracy_m", "lang", "created_at",
+        ])
+        .map_err(|e| e.to_string())?;
+    }
+    w.flush().map_err(|e| e.to_string())
+}
+
+fn consultation_results(db: &Path, json: bool) -> Result<(), String> {
+    let inbox = inbox::Inbox::open_existing(db)?;
+    let tallies = inbox.results(chrono::Utc::now().timestamp())?;
+    if json {
+        println!("{}", serde_json::to_string_pretty(&tallies).map_err(|e| e.to_string())?);
+        return Ok(());
+    }
+    for t in &tallies {
+        println!(
+            "{}/{} ({}, {} to {}): {} ballot(s)",
+            t.city_id,
+            t.id,
+            if t.open { "open" } else { "closed" },
+            t.opens,
+            t.closes,
+            t.ballots
+        );
+        for o in &t.options {
+            println!("  {:>6}  {}", o.ballots, o.option);
+        }
+    }
+    Ok(())
+}
+
 fn main() -> ExitCode {
     let cli = Cli::parse();
     match run(cli) {
@@ -171,7 +292,28 @@ fn run(cli: Cli) -> Result<ExitCode, String> {
             }
             Ok(ExitCode::SUCCESS)
         }
-        Command::Serve { site, addr, public } => serve::run(&site, &addr, public).map(|()| ExitCode::SUCCESS),
+        Command::Serve { site, addr, public, feedback_db, packs, reports_per_hour, ballots_per_hour } => {
+            let inbox = match feedback_db {
+                Some(db) => {
+                    let limits = inbox::Limits { reports_per_hour, ballots_per_hour };
+                    let inbox = inbox::Inbox::open(&db, limits)?;
+                    for p in &packs {
+                        let pack = open(p)?;
+                        let n = inbox.register_pack(&pack)?;
+                        println!("{}: {n} consultation(s) of {} accept ballots", p.display(), pack.meta().city_id());
+                    }
+                    Some(inbox)
+                }
+                None => None,
+            };
+            serve::run(&site, &addr, public, inbox).map(|()| ExitCode::SUCCESS)
+        }
+        Command::Feedback(FeedbackCommand::Export { db, office, since, csv: _, json }) => {
+            feedback_export(&db, &office, since.as_deref(), json).map(|()| ExitCode::SUCCESS)
+        }
+        Command::Consultations(ConsultationsCommand::Results { db, json }) => {
+            consultation_results(&db, json).map(|()| ExitCode::SUCCESS)
+        }
         Command::Explore(args) => explore::run(args).map(|()| ExitCode::SUCCESS),
         Command::Demo { source, data_dir } => demo::run(&source, data_dir.as_deref()).map(|()| ExitCode::SUCCESS),
         Command::Pack(PackCommand::Build(args)) => build(&args),

@@ -3,16 +3,26 @@
 //! Production sites are plain files on any static host or CDN; this server only needs what phones use: GET and
 //! HEAD, byte ranges (resumable downloads), and nothing outside the site directory. It listens on loopback unless
 //! told otherwise.
+//!
+//! With `--feedback-db FILE` it is also the city's inbox: `POST /v1/feedback` and `POST /v1/ballots` take the JSON
+//! requests phones send from their outbox (see [`crate::inbox`]); bodies larger than the wire format's cap are
+//! refused with 413 before they are read in full.
 
 use std::fs::File;
 use std::io::{Read, Seek, SeekFrom};
 use std::net::SocketAddr;
 use std::path::{Component, Path, PathBuf};
+use std::sync::Arc;
+
+use cityguide_core::citizen::wire::{BALLOT_PATH, FEEDBACK_PATH, MAX_BODY_BYTES};
+
+use crate::inbox::Inbox;
 
 use tiny_http::{Header, Method, Request, Response, Server, StatusCode};
 
-/// Starts serving `site` on `addr` and answers requests until the process ends. Prints the URL first.
-pub fn run(site: &Path, addr: &str, public: bool) -> Result<(), String> {
+/// Starts serving `site` on `addr` and answers requests until the process ends. Prints the URL first. With an
+/// inbox, also accepts feedback and ballots.
+pub fn run(site: &Path, addr: &str, public: bool, inbox: Option<Inbox>) -> Result<(), String> {
     let addr: SocketAddr = addr.parse().map_err(|_| format!("{addr:?} is not an address like 127.0.0.1:8080"))?;
     if !addr.ip().is_loopback() && !public {
         return Err(format!(
@@ -26,12 +36,17 @@ pub fn run(site: &Path, addr: &str, public: bool) -> Result<(), String> {
     let server = Server::http(addr).map_err(|e| format!("cannot listen on {addr}: {e}"))?;
     let bound = server.server_addr().to_ip().ok_or("not an IP listener")?;
     println!("serving {} on http://{bound}/", site.display());
+    if inbox.is_some() {
+        println!("accepting feedback on http://{bound}/{FEEDBACK_PATH} and ballots on http://{bound}/{BALLOT_PATH}");
+    }
+    let inbox = inbox.map(Arc::new);
     use std::io::Write;
     let _ = std::io::stdout().flush();
     let site = site.canonicalize().map_err(|e| format!("{}: {e}", site.display()))?;
     for request in server.incoming_requests() {
         let site = site.clone();
-        std::thread::spawn(move || handle(&site, request));
+        let inbox = inbox.clone();
+        std::thread::spawn(move || handle(&site, inbox.as_deref(), request));
     }
     Ok(())
 }
@@ -81,8 +96,41 @@ fn header(name: &str, value: &str) -> Header {
     })
 }
 
-fn handle(site: &Path, request: Request) {
+fn json_response(status: u16, body: String) -> Response<std::io::Cursor<Vec<u8>>> {
+    Response::from_string(body).with_status_code(status).with_header(header("Content-Type", "application/json"))
+}
+
+/// Answers a POST to the inbox: the body is read up to one byte past the cap, never more.
+fn handle_post(inbox: &Inbox, mut request: Request) {
+    let path = request.url().split(['?', '#']).next().unwrap_or("").trim_start_matches('/').to_owned();
+    let declared = request.body_length();
+    if declared.is_some_and(|n| n > MAX_BODY_BYTES) {
+        let msg = format!("{{\"error\":\"the body is larger than {MAX_BODY_BYTES} bytes\"}}");
+        let _ = request.respond(json_response(413, msg));
+        return;
+    }
+    let mut body = Vec::new();
+    if request.as_reader().take(MAX_BODY_BYTES as u64 + 1).read_to_end(&mut body).is_err() {
+        let _ = request.respond(json_response(400, "{\"error\":\"the body could not be read\"}".into()));
+        return;
+    }
+    let now = chrono::Utc::now().timestamp();
+    let (status, answer) = match path.as_str() {
+        p if p == FEEDBACK_PATH => inbox.post_feedback(&body, now),
+        p if p == BALLOT_PATH => inbox.post_ballot(&body, now),
+        _ => (404, "{\"error\":\"no such endpoint\"}".into()),
+    };
+    let _ = request.respond(json_response(status, answer));
+}
+
+fn handle(site: &Path, inbox: Option<&Inbox>, request: Request) {
     let method = request.method().clone();
+    if method == Method::Post
+        && let Some(inbox) = inbox
+    {
+        handle_post(inbox, request);
+        return;
+    }
     if method != Method::Get && method != Method::Head {
         let _ = request.respond(Response::from_string("only GET and HEAD").with_status_code(405));
         return;
