@@ -431,12 +431,7 @@ pub fn run(args: ExploreArgs) -> Result<(), String> {
             let consent = guide.consent().map_err(|e| e.to_string())?;
             print(json, &consent, |c| {
                 let on = |b: bool| if b { "on" } else { "off" };
-                format!(
-                    "updates: {}\nfeedback: {}\nlocation: {}\n",
-                    on(c.updates),
-                    on(c.feedback),
-                    on(c.location)
-                )
+                format!("updates: {}\nfeedback: {}\nlocation: {}\n", on(c.updates), on(c.feedback), on(c.location))
             })
         }
         ExploreCommand::Feedback { action: FeedbackAction::Office { place, category } } => {
@@ -483,8 +478,7 @@ pub fn run(args: ExploreArgs) -> Result<(), String> {
         }
         ExploreCommand::Outbox { action: Some(OutboxAction::Flush { server }) } => {
             let transport = cityguide_core::transport::HttpTransport::default();
-            let report =
-                guide.flush_outbox(&transport, server, Utc::now().timestamp()).map_err(|e| e.to_string())?;
+            let report = guide.flush_outbox(&transport, server, Utc::now().timestamp()).map_err(|e| e.to_string())?;
             print(json, &report, |r| {
                 format!(
                     "{} sent, {} acknowledged, {} rejected, {} waiting{}\n",
@@ -524,7 +518,13 @@ pub fn run(args: ExploreArgs) -> Result<(), String> {
             let city = city_of(&guide, &args)?;
             let ballot = guide.vote(&city, id, option, Utc::now().timestamp()).map_err(|e| e.to_string())?;
             print(json, &ballot, |b| {
-                format!("voted {} in {} (ballot {}, {}); sent by `explore outbox flush`\n", b.option_id, b.consultation_id, b.seq, b.status.as_str())
+                format!(
+                    "voted {} in {} (ballot {}, {}); sent by `explore outbox flush`\n",
+                    b.option_id,
+                    b.consultation_id,
+                    b.seq,
+                    b.status.as_str()
+                )
             })
         }
         ExploreCommand::ExportData { output } => {
@@ -539,8 +539,9 @@ pub fn run(args: ExploreArgs) -> Result<(), String> {
         }
         ExploreCommand::ImportData { file } => {
             let text = std::fs::read_to_string(file).map_err(|e| format!("{}: {e}", file.display()))?;
-            let counts =
-                guide.import_user_data(&text, Utc::now().timestamp()).map_err(|e| format!("{}: {e}", file.display()))?;
+            let counts = guide
+                .import_user_data(&text, Utc::now().timestamp())
+                .map_err(|e| format!("{}: {e}", file.display()))?;
             print(json, &counts, |c| {
                 format!(
                     "imported {} favourites, {} visits, {} notes, {} outbox items, {} ballots\n",

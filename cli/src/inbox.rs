@@ -115,7 +115,10 @@ impl Inbox {
     /// Opens an existing inbox for reading (exports and results); refuses a missing file.
     pub fn open_existing(path: &Path) -> Result<Inbox, String> {
         if !path.is_file() {
-            return Err(format!("{} does not exist; it is the file given to cityguide serve --feedback-db", path.display()));
+            return Err(format!(
+                "{} does not exist; it is the file given to cityguide serve --feedback-db",
+                path.display()
+            ));
         }
         Self::open(path, Limits::default())
     }
@@ -157,9 +160,8 @@ impl Inbox {
     }
 
     fn store_report(&self, conn: &Connection, r: &FeedbackRequest, now: i64) -> rusqlite::Result<Answer> {
-        let owner: Option<String> = conn
-            .query_row("SELECT installation FROM reports WHERE key = ?1", [&r.key], |row| row.get(0))
-            .optional()?;
+        let owner: Option<String> =
+            conn.query_row("SELECT installation FROM reports WHERE key = ?1", [&r.key], |row| row.get(0)).optional()?;
         match owner {
             Some(o) if o == r.installation => return Ok(ack(&r.key, "duplicate")),
             Some(_) => return Ok(refuse(409, "this key was already used by another installation")),
@@ -173,7 +175,10 @@ impl Inbox {
         if recent >= self.limits.reports_per_hour {
             return Ok(refuse(
                 429,
-                format!("more than {} reports in an hour from this installation; try later", self.limits.reports_per_hour),
+                format!(
+                    "more than {} reports in an hour from this installation; try later",
+                    self.limits.reports_per_hour
+                ),
             ));
         }
         let loc = r.location;
@@ -235,7 +240,10 @@ impl Inbox {
         if recent >= self.limits.ballots_per_hour {
             return Ok(refuse(
                 429,
-                format!("more than {} ballots in an hour from this installation; try later", self.limits.ballots_per_hour),
+                format!(
+                    "more than {} ballots in an hour from this installation; try later",
+                    self.limits.ballots_per_hour
+                ),
             ));
         }
         let consultation: Option<(String, i64, i64)> = conn
@@ -246,16 +254,18 @@ impl Inbox {
             )
             .optional()?;
         let Some((options, opens, closes)) = consultation else {
-            return Ok(refuse(
-                404,
-                format!("{} has no consultation {} on this server", b.city_id, b.consultation_id),
-            ));
+            return Ok(refuse(404, format!("{} has no consultation {} on this server", b.city_id, b.consultation_id)));
         };
         let options: Vec<String> = serde_json::from_str(&options).unwrap_or_default();
         if !options.contains(&b.option_id) {
             return Ok(refuse(
                 422,
-                format!("consultation {} has no option {}; the options are {}", b.consultation_id, b.option_id, options.join(", ")),
+                format!(
+                    "consultation {} has no option {}; the options are {}",
+                    b.consultation_id,
+                    b.option_id,
+                    options.join(", ")
+                ),
             ));
         }
         if !(now >= opens && now < closes) {
@@ -328,9 +338,11 @@ impl Inbox {
     pub fn results(&self, now: i64) -> Result<Vec<Tally>, String> {
         let conn = self.conn.lock().unwrap_or_else(|e| e.into_inner());
         let run = || -> rusqlite::Result<Vec<Tally>> {
-            let mut st = conn.prepare("SELECT city_id, id, options, opens, closes FROM consultations ORDER BY city_id, id")?;
-            let rows: Vec<(String, String, String, i64, i64)> =
-                st.query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?)))?.collect::<Result<_, _>>()?;
+            let mut st =
+                conn.prepare("SELECT city_id, id, options, opens, closes FROM consultations ORDER BY city_id, id")?;
+            let rows: Vec<(String, String, String, i64, i64)> = st
+                .query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?)))?
+                .collect::<Result<_, _>>()?;
             let mut out = Vec::new();
             for (city_id, id, options, opens, closes) in rows {
                 let options: Vec<String> = serde_json::from_str(&options).unwrap_or_default();
@@ -540,10 +552,10 @@ mod tests {
         assert_eq!(inbox.post_ballot(&body(&ballot(4, 'b', "yes", 1)), 540).0, 200, "retry");
         let t = &inbox.results(600).expect("results")[0];
         assert_eq!(t.ballots, 2, "one per installation");
-        assert_eq!(t.options, vec![
-            OptionCount { option: "yes".into(), ballots: 1 },
-            OptionCount { option: "no".into(), ballots: 1 }
-        ]);
+        assert_eq!(
+            t.options,
+            vec![OptionCount { option: "yes".into(), ballots: 1 }, OptionCount { option: "no".into(), ballots: 1 }]
+        );
         let (status, answer) = inbox.post_ballot(&body(&ballot(5, 'c', "yes", 1)), 1000);
         assert_eq!(status, 409, "closed at 1000: {answer}");
         assert_eq!(inbox.post_ballot(&body(&ballot(6, 'c', "yes", 1)), 99).0, 409, "not open yet");

@@ -224,8 +224,22 @@ fn feedback_export(db: &Path, office: &str, since: Option<&str>, json: bool) -> 
     }
     if rows.is_empty() {
         w.write_record([
-            "key", "received_at", "city_id", "office", "category", "place_id", "place_name", "text", "rating", "photo",
-            "contact", "lat", "lon", "accuracy_m", "lang", "created_at",
+            "key",
+            "received_at",
+            "city_id",
+            "office",
+            "category",
+            "place_id",
+            "place_name",
+            "text",
+            "rating",
+            "photo",
+            "contact",
+            "lat",
+            "lon",
+            "accuracy_m",
+            "lang",
+            "created_at",
         ])
         .map_err(|e| e.to_string())?;
     }

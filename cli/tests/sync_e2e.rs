@@ -68,6 +68,11 @@ fn publish_serve_sync_update_and_refuse() {
     let (server, url) = serve(&tmp.path().join("site"));
     let catalog = format!("{url}catalog.json");
     let phone = t("phone");
+    // Without the updates consent the phone refuses to download and says how to allow it.
+    let refused = run(&["explore", "--data-dir", &phone, "sync", "--catalog", &catalog, "--key", &public]);
+    assert!(!refused.status.success());
+    assert!(String::from_utf8_lossy(&refused.stderr).contains("consent set updates on"));
+    ok(&["explore", "--data-dir", &phone, "consent", "set", "updates", "on"]);
     let s1: serde_json::Value = serde_json::from_str(&ok(&[
         "explore",
         "--data-dir",
