@@ -796,10 +796,10 @@ impl Guide {
                     && st != OutboxStatus::Rejected
                 {
                     // The same choice again: nothing new to send.
-                    return Ok(all_ballots(tx)?
+                    return all_ballots(tx)?
                         .into_iter()
                         .find(|b| b.city_id == city_id && b.consultation_id == consultation_id)
-                        .ok_or_else(|| CitizenError::Invalid("ballot vanished".into()))?);
+                        .ok_or_else(|| CitizenError::Invalid("ballot vanished".into()));
                 }
             }
             let seq = current.as_ref().map_or(1, |(_, s, _)| s + 1);

@@ -302,7 +302,8 @@ mod tests {
         let good = report();
         let body = serde_json::to_vec(&good).expect("json");
         assert_eq!(parse_feedback(&body).expect("valid"), good);
-        let cases: Vec<(Box<dyn Fn(&mut FeedbackRequest)>, &str)> = vec![
+        type Edit = Box<dyn Fn(&mut FeedbackRequest)>;
+        let cases: Vec<(Edit, &str)> = vec![
             (Box::new(|r| r.text = "  ".into()), "text is empty"),
             (Box::new(|r| r.category = "graffiti".into()), "category"),
             (Box::new(|r| r.key = "XYZ".into()), "key"),
