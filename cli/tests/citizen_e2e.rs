@@ -172,11 +172,19 @@ fn report_vote_flush_export_and_tally_across_processes() {
         let r = json(&["explore", "--data-dir", p, "outbox", "flush", "--server", &url, "--json"]);
         assert_eq!(r["pending"], 0, "{r}");
     }
-    let statuses: Vec<String> = outbox(&a).iter().map(|i| i["status"].as_str().expect("s").to_owned()).collect();
-    assert_eq!(statuses, ["acknowledged", "rejected", "acknowledged"], "the replaced ballot was never sent");
+    let items = outbox(&a);
+    let status_of = |kind: &str| -> Vec<String> {
+        let mut v: Vec<String> =
+            items.iter().filter(|i| i["kind"] == kind).map(|i| i["status"].as_str().expect("s").to_owned()).collect();
+        v.sort();
+        v
+    };
+    assert_eq!(status_of("feedback"), ["acknowledged"]);
+    assert_eq!(status_of("ballot"), ["acknowledged", "rejected"], "the replaced ballot was never sent");
 
     // A retry of an acknowledged item (same key, same body) is recognised by the server.
-    let payload = outbox(&a)[0]["payload"].as_str().expect("payload").to_owned();
+    let report = items.iter().find(|i| i["kind"] == "feedback").expect("report");
+    let payload = report["payload"].as_str().expect("payload").to_owned();
     let http = HttpTransport::default();
     let again = http.post(&format!("{url}v1/feedback"), "application/json", payload.as_bytes(), 4096).expect("post");
     assert_eq!(again.status, 200);
