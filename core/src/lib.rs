@@ -21,6 +21,7 @@ pub mod build;
 pub mod catalog;
 pub mod delta;
 pub mod export;
+pub mod failpoint;
 pub mod geodesy;
 pub mod guide;
 pub mod hours;
