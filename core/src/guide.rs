@@ -15,6 +15,7 @@ use chrono::{DateTime, Utc};
 use rusqlite::{OptionalExtension, params};
 use sha2::{Digest, Sha256};
 
+use crate::failpoint;
 use crate::hours::{HoursContext, OpenStatus, ParsedHours};
 use crate::lang;
 use crate::model::{Access, AccessibilityRec, BBox, Texts};
@@ -702,11 +703,14 @@ impl Guide {
             )?;
             search::index_city(tx, &city_id, &city.p())?;
             refresh_saved_names(tx, &city)?;
+            failpoint::hit(failpoint::BEFORE_COMMIT);
             Ok(previous)
         })?;
+        failpoint::hit(failpoint::COMMITTED);
         self.cities.write().unwrap_or_else(|e| e.into_inner()).insert(city_id.clone(), city);
         if let Some(old) = previous.filter(|old| *old != file) {
             let _ = std::fs::remove_file(self.packs_dir.join(old));
+            failpoint::hit(failpoint::OLD_REMOVED);
         }
         self.installed_city(&city_id)
     }
@@ -717,9 +721,14 @@ impl Guide {
         let result = (|| -> std::io::Result<()> {
             let mut f = std::fs::File::create(&tmp)?;
             f.write_all(bytes)?;
+            failpoint::hit(failpoint::TEMP_WRITTEN);
             f.sync_all()?;
+            failpoint::hit(failpoint::TEMP_SYNCED);
             std::fs::rename(&tmp, path)?;
-            std::fs::File::open(&self.packs_dir)?.sync_all()
+            failpoint::hit(failpoint::RENAMED);
+            std::fs::File::open(&self.packs_dir)?.sync_all()?;
+            failpoint::hit(failpoint::DIR_SYNCED);
+            Ok(())
         })();
         if result.is_err() {
             let _ = std::fs::remove_file(&tmp);

@@ -22,6 +22,7 @@ pub mod catalog;
 pub mod citizen;
 pub mod delta;
 pub mod export;
+pub mod failpoint;
 pub mod geodesy;
 pub mod guide;
 pub mod hours;

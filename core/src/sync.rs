@@ -12,6 +12,7 @@
 //! Every request needs the user's `updates` consent ([`crate::citizen::ConsentScope::Updates`]), checked before each
 //! one: without it the transport is never called.
 
+use std::collections::HashSet;
 use std::io::Write;
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -22,6 +23,7 @@ use sha2::{Digest, Sha256};
 use crate::catalog::{Catalog, CatalogCity, CatalogError, PublicKey, TrustPolicy, verify_catalog};
 use crate::citizen::{CitizenError, ConsentScope};
 use crate::delta;
+use crate::failpoint;
 use crate::guide::{Guide, GuideError, InstalledCity};
 use crate::pack::PackFile;
 use crate::transport::{Fetched, Transport, TransportError};
@@ -306,6 +308,7 @@ impl<'a> Syncer<'a> {
                 Ok((bytes, n)) => {
                     downloaded += n;
                     let city = self.activate(entry, bytes)?;
+                    self.collect_downloads(&catalog);
                     return Ok(UpdateOutcome {
                         city,
                         via_delta: true,
@@ -332,6 +335,7 @@ impl<'a> Syncer<'a> {
             .map_err(|reason| SyncError::Mismatch { what: entry.file.clone(), reason })?;
         check_digest(&entry.file, &bytes, entry.size, &entry.sha256)?;
         let city = self.activate(entry, bytes)?;
+        self.collect_downloads(&catalog);
         Ok(UpdateOutcome { city, via_delta: false, downloaded_bytes: downloaded, fell_back_to_full: fell_back })
     }
 
@@ -349,7 +353,27 @@ impl<'a> Syncer<'a> {
         let next = delta::apply(&current, &delta).map_err(|e| mismatch(e.to_string()))?;
         let bytes = crate::pack::write_pack(&next).map_err(|e| mismatch(e.to_string()))?;
         check_digest(&d.file, &bytes, entry.size, &entry.sha256)?;
+        failpoint::hit(failpoint::DELTA_APPLIED);
         Ok((bytes, n))
+    }
+
+    /// After a successful update, removes partial downloads the catalog no longer names (a failed delta, an
+    /// earlier version's pack): they could never be resumed.
+    fn collect_downloads(&self, catalog: &Catalog) {
+        let wanted: HashSet<String> = catalog
+            .cities
+            .iter()
+            .flat_map(|c| std::iter::once(c.compressed_sha256.clone()).chain(c.deltas.iter().map(|d| d.sha256.clone())))
+            .map(|sha| format!("{sha}.part"))
+            .collect();
+        let Ok(entries) = std::fs::read_dir(self.downloads_dir()) else { return };
+        for e in entries.flatten() {
+            let name = e.file_name().to_string_lossy().into_owned();
+            let empty = e.metadata().map(|m| m.len() == 0).unwrap_or(true);
+            if empty || !wanted.contains(&name) {
+                let _ = std::fs::remove_file(e.path());
+            }
+        }
     }
 
     /// Final checks against the catalog entry, then atomic activation.
@@ -370,6 +394,7 @@ impl<'a> Syncer<'a> {
         }
         let bytes = pack.bytes().to_vec();
         drop(pack);
+        failpoint::hit(failpoint::VERIFIED);
         Ok(self.guide.install_pack_bytes(bytes)?)
     }
 
@@ -403,10 +428,8 @@ impl<'a> Syncer<'a> {
         }
         let url = format!("{}{}", base_url(&self.config.catalog_url), file);
         let mut fetched_now = 0u64;
-        let mut out = std::fs::OpenOptions::new().create(true).append(true).open(&part).map_err(io)?;
-        if have.is_empty() {
-            out.set_len(0).map_err(io)?;
-        }
+        // Opened at the first byte received, so a download refused at once leaves no empty file behind.
+        let mut out: Option<std::fs::File> = None;
         while (have.len() as u64) < size {
             if cancel.is_cancelled() {
                 return Err(SyncError::Cancelled);
@@ -429,13 +452,26 @@ impl<'a> Syncer<'a> {
                     reason: format!("more than the {size} bytes announced"),
                 });
             }
-            out.write_all(&body).map_err(io)?;
+            let file_out = match &mut out {
+                Some(f) => f,
+                None => {
+                    let f = std::fs::OpenOptions::new().create(true).append(true).open(&part).map_err(io)?;
+                    if have.is_empty() {
+                        f.set_len(0).map_err(io)?;
+                    }
+                    out.insert(f)
+                }
+            };
+            file_out.write_all(&body).map_err(io)?;
             fetched_now += body.len() as u64;
             have.extend_from_slice(&body);
             progress.progress(have.len() as u64, size);
+            failpoint::hit(failpoint::DOWNLOAD_CHUNK);
         }
-        out.sync_all().map_err(io)?;
-        drop(out);
+        if let Some(f) = out.take() {
+            f.sync_all().map_err(io)?;
+        }
+        failpoint::hit(failpoint::DOWNLOAD_COMPLETE);
         let _ = std::fs::remove_file(&part);
         if hex(&Sha256::digest(&have)) != sha256 {
             // The partial file is gone too, so the next attempt starts clean.

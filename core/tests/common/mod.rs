@@ -1,6 +1,8 @@
 //! Shared helpers for the core's integration tests.
 #![allow(dead_code)]
 
+pub mod net;
+
 use std::path::{Path, PathBuf};
 
 /// The repository root.
@@ -39,4 +41,20 @@ pub fn edit(dir: &Path, file: &str, from: &str, to: &str) {
     let text = std::fs::read_to_string(&path).expect("read source");
     assert!(text.contains(from), "{file} does not contain {from:?}");
     std::fs::write(&path, text.replacen(from, to, 1)).expect("write source");
+}
+
+/// Edits a copy of the mini sources into a next version: one English summary changed and the clock tower removed
+/// (from places, texts and the tour that passed it).
+pub fn next_version_sources(src: &Path) {
+    edit(src, "texts/en.csv", "The main church of Varna.", "The main Orthodox church of Varna.");
+    for f in ["places.csv", "texts/bg.csv", "texts/en.csv"] {
+        let t = std::fs::read_to_string(src.join(f)).expect("read");
+        let kept: String = t
+            .lines()
+            .filter(|l| !l.starts_with("clock-tower,") && !l.contains(",clock-tower,"))
+            .map(|l| format!("{l}\n"))
+            .collect();
+        std::fs::write(src.join(f), kept).expect("write");
+    }
+    edit(src, "tours.csv", "cathedral;clock-tower;", "cathedral;");
 }
