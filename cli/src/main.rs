@@ -15,6 +15,7 @@ use clap::{Args, Parser, Subcommand};
 
 mod demo;
 mod explore;
+mod import;
 mod inspect;
 mod progress;
 mod publish;
@@ -36,6 +37,9 @@ enum Command {
     /// Build, inspect, verify and export content packs.
     #[command(subcommand)]
     Pack(PackCommand),
+    /// Import sources from other data: an OpenStreetMap extract.
+    #[command(subcommand)]
+    Import(import::ImportCommand),
     /// Simulate a phone: install packs and ask what the app asks (nearby, search, places, tours, walks, favourites).
     Explore(explore::ExploreArgs),
     /// Create a publisher signing key (Ed25519); prints the public key the apps embed.
@@ -172,6 +176,7 @@ fn run(cli: Cli) -> Result<ExitCode, String> {
             Ok(ExitCode::SUCCESS)
         }
         Command::Serve { site, addr, public } => serve::run(&site, &addr, public).map(|()| ExitCode::SUCCESS),
+        Command::Import(cmd) => import::run(cmd).map(|()| ExitCode::SUCCESS),
         Command::Explore(args) => explore::run(args).map(|()| ExitCode::SUCCESS),
         Command::Demo { source, data_dir } => demo::run(&source, data_dir.as_deref()).map(|()| ExitCode::SUCCESS),
         Command::Pack(PackCommand::Build(args)) => build(&args),

@@ -26,6 +26,8 @@ pub mod guide;
 pub mod hours;
 pub mod lang;
 pub mod model;
+#[cfg(feature = "osm")]
+pub mod osm;
 pub mod pack;
 pub mod proximity;
 pub mod publish;
