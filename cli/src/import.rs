@@ -3,10 +3,10 @@
 
 use std::path::PathBuf;
 
-use clap::{Args, Subcommand};
 use cityguide_core::model::BBox;
-use cityguide_core::osm::sources::{CityInit, ImportReport, import, source_bbox};
 use cityguide_core::osm::read_extract;
+use cityguide_core::osm::sources::{CityInit, ImportReport, import, source_bbox};
+use clap::{Args, Subcommand};
 
 /// What to import.
 #[derive(Subcommand)]
@@ -83,7 +83,10 @@ pub fn run(cmd: ImportCommand) -> Result<(), String> {
     let bbox = match (&a.bbox, a.merge) {
         (Some(b), _) => parse_bbox(b)?,
         (None, true) => source_bbox(&a.output).ok_or_else(|| {
-            format!("{} has no readable bbox in city.toml; pass --bbox min_lon,min_lat,max_lon,max_lat", a.output.display())
+            format!(
+                "{} has no readable bbox in city.toml; pass --bbox min_lon,min_lat,max_lon,max_lat",
+                a.output.display()
+            )
         })?,
         (None, false) => return Err("--bbox min_lon,min_lat,max_lon,max_lat is required for new sources".into()),
     };
@@ -101,8 +104,7 @@ pub fn run(cmd: ImportCommand) -> Result<(), String> {
         let lang = a.lang.clone().ok_or(
             "new sources need --lang, the language of OpenStreetMap's plain name tags in this city (e.g. --lang fi)",
         )?;
-        let time_zone =
-            a.time_zone.clone().ok_or("new sources need --time-zone, e.g. --time-zone Europe/Helsinki")?;
+        let time_zone = a.time_zone.clone().ok_or("new sources need --time-zone, e.g. --time-zone Europe/Helsinki")?;
         let name = a.name.clone().unwrap_or_else(|| {
             let mut c = city_id.chars();
             c.next().map(|f| f.to_uppercase().collect::<String>() + c.as_str()).unwrap_or_default()
@@ -125,6 +127,12 @@ pub fn run(cmd: ImportCommand) -> Result<(), String> {
     };
     let extract = read_extract(&a.extract, bbox, &progress).map_err(|e| e.to_string())?;
     bar.finish_and_clear();
+    if extract.places.is_empty() {
+        return Err(format!(
+            "no named place of the extract lies inside the bbox ({} features of a guide's kinds found, {} of them outside it); check that --bbox is min_lon,min_lat,max_lon,max_lat (longitude first) and covers the city; nothing was written",
+            extract.stats.matched, extract.stats.outside_bbox
+        ));
+    }
     let report = import(&a.output, &extract, init.as_ref(), a.merge).map_err(|e| e.to_string())?;
     if a.json {
         println!("{}", serde_json::to_string_pretty(&report).map_err(|e| e.to_string())?);
@@ -172,5 +180,10 @@ fn print_report(dir: &std::path::Path, r: &ImportReport) {
     for n in &r.notes {
         println!("note: {n}");
     }
-    println!("next: edit the texts in {}/texts/, then `cityguide pack report {}` and `cityguide pack build {} -o city.pack`", dir.display(), dir.display(), dir.display());
+    println!(
+        "next: edit the texts in {}/texts/, then `cityguide pack report {}` and `cityguide pack build {} -o city.pack`",
+        dir.display(),
+        dir.display(),
+        dir.display()
+    );
 }

@@ -154,53 +154,143 @@ pub const CATEGORY_NAMES: [(&str, [(&str, &str); 5]); 24] = [
     ("museum", [("bg", "Музеи"), ("de", "Museen"), ("fi", "Museot"), ("sv", "Museer"), ("ru", "Музеи")]),
     (
         "museum.gallery",
-        [("bg", "Галерии"), ("de", "Kunstgalerien"), ("fi", "Taidegalleriat"), ("sv", "Konstgallerier"), ("ru", "Галереи")],
+        [
+            ("bg", "Галерии"),
+            ("de", "Kunstgalerien"),
+            ("fi", "Taidegalleriat"),
+            ("sv", "Konstgallerier"),
+            ("ru", "Галереи"),
+        ],
     ),
     (
         "arts",
-        [("bg", "Изкуство и култура"), ("de", "Kunst und Kultur"), ("fi", "Taide ja kulttuuri"), ("sv", "Konst och kultur"), ("ru", "Искусство и культура")],
+        [
+            ("bg", "Изкуство и култура"),
+            ("de", "Kunst und Kultur"),
+            ("fi", "Taide ja kulttuuri"),
+            ("sv", "Konst och kultur"),
+            ("ru", "Искусство и культура"),
+        ],
     ),
     (
         "arts.artwork",
-        [("bg", "Публично изкуство"), ("de", "Kunst im öffentlichen Raum"), ("fi", "Julkiset taideteokset"), ("sv", "Offentlig konst"), ("ru", "Городское искусство")],
+        [
+            ("bg", "Публично изкуство"),
+            ("de", "Kunst im öffentlichen Raum"),
+            ("fi", "Julkiset taideteokset"),
+            ("sv", "Offentlig konst"),
+            ("ru", "Городское искусство"),
+        ],
     ),
     ("arts.theatre", [("bg", "Театри"), ("de", "Theater"), ("fi", "Teatterit"), ("sv", "Teatrar"), ("ru", "Театры")]),
     (
         "arts.centre",
-        [("bg", "Културни центрове"), ("de", "Kulturzentren"), ("fi", "Kulttuurikeskukset"), ("sv", "Kulturhus"), ("ru", "Культурные центры")],
+        [
+            ("bg", "Културни центрове"),
+            ("de", "Kulturzentren"),
+            ("fi", "Kulttuurikeskukset"),
+            ("sv", "Kulturhus"),
+            ("ru", "Культурные центры"),
+        ],
     ),
-    ("arts.library", [("bg", "Библиотеки"), ("de", "Bibliotheken"), ("fi", "Kirjastot"), ("sv", "Bibliotek"), ("ru", "Библиотеки")]),
-    ("heritage", [("bg", "Наследство"), ("de", "Kulturerbe"), ("fi", "Kulttuuriperintö"), ("sv", "Kulturarv"), ("ru", "Наследие")]),
-    ("heritage.monument", [("bg", "Паметници"), ("de", "Denkmäler"), ("fi", "Muistomerkit"), ("sv", "Monument"), ("ru", "Памятники")]),
+    (
+        "arts.library",
+        [("bg", "Библиотеки"), ("de", "Bibliotheken"), ("fi", "Kirjastot"), ("sv", "Bibliotek"), ("ru", "Библиотеки")],
+    ),
+    (
+        "heritage",
+        [
+            ("bg", "Наследство"),
+            ("de", "Kulturerbe"),
+            ("fi", "Kulttuuriperintö"),
+            ("sv", "Kulturarv"),
+            ("ru", "Наследие"),
+        ],
+    ),
+    (
+        "heritage.monument",
+        [("bg", "Паметници"), ("de", "Denkmäler"), ("fi", "Muistomerkit"), ("sv", "Monument"), ("ru", "Памятники")],
+    ),
     (
         "heritage.memorial",
-        [("bg", "Мемориали"), ("de", "Gedenkstätten"), ("fi", "Muistolaatat ja -paikat"), ("sv", "Minnesmärken"), ("ru", "Мемориалы")],
+        [
+            ("bg", "Мемориали"),
+            ("de", "Gedenkstätten"),
+            ("fi", "Muistolaatat ja -paikat"),
+            ("sv", "Minnesmärken"),
+            ("ru", "Мемориалы"),
+        ],
     ),
     (
         "heritage.castle",
-        [("bg", "Крепости"), ("de", "Burgen und Festungen"), ("fi", "Linnat ja linnoitukset"), ("sv", "Slott och fästningar"), ("ru", "Крепости")],
+        [
+            ("bg", "Крепости"),
+            ("de", "Burgen und Festungen"),
+            ("fi", "Linnat ja linnoitukset"),
+            ("sv", "Slott och fästningar"),
+            ("ru", "Крепости"),
+        ],
     ),
     ("heritage.ruins", [("bg", "Руини"), ("de", "Ruinen"), ("fi", "Rauniot"), ("sv", "Ruiner"), ("ru", "Руины")]),
     (
         "heritage.archaeology",
-        [("bg", "Археологически обекти"), ("de", "Ausgrabungsstätten"), ("fi", "Muinaisjäännökset"), ("sv", "Fornlämningar"), ("ru", "Археологические объекты")],
+        [
+            ("bg", "Археологически обекти"),
+            ("de", "Ausgrabungsstätten"),
+            ("fi", "Muinaisjäännökset"),
+            ("sv", "Fornlämningar"),
+            ("ru", "Археологические объекты"),
+        ],
     ),
     (
         "heritage.building",
-        [("bg", "Исторически сгради"), ("de", "Historische Gebäude"), ("fi", "Historialliset rakennukset"), ("sv", "Historiska byggnader"), ("ru", "Исторические здания")],
+        [
+            ("bg", "Исторически сгради"),
+            ("de", "Historische Gebäude"),
+            ("fi", "Historialliset rakennukset"),
+            ("sv", "Historiska byggnader"),
+            ("ru", "Исторические здания"),
+        ],
     ),
     (
         "religion",
-        [("bg", "Храмове"), ("de", "Gotteshäuser"), ("fi", "Uskonnolliset rakennukset"), ("sv", "Gudstjänstlokaler"), ("ru", "Храмы")],
+        [
+            ("bg", "Храмове"),
+            ("de", "Gotteshäuser"),
+            ("fi", "Uskonnolliset rakennukset"),
+            ("sv", "Gudstjänstlokaler"),
+            ("ru", "Храмы"),
+        ],
     ),
     ("religion.church", [("bg", "Църкви"), ("de", "Kirchen"), ("fi", "Kirkot"), ("sv", "Kyrkor"), ("ru", "Церкви")]),
-    ("religion.mosque", [("bg", "Джамии"), ("de", "Moscheen"), ("fi", "Moskeijat"), ("sv", "Moskéer"), ("ru", "Мечети")]),
-    ("religion.synagogue", [("bg", "Синагоги"), ("de", "Synagogen"), ("fi", "Synagogat"), ("sv", "Synagogor"), ("ru", "Синагоги")]),
+    (
+        "religion.mosque",
+        [("bg", "Джамии"), ("de", "Moscheen"), ("fi", "Moskeijat"), ("sv", "Moskéer"), ("ru", "Мечети")],
+    ),
+    (
+        "religion.synagogue",
+        [("bg", "Синагоги"), ("de", "Synagogen"), ("fi", "Synagogat"), ("sv", "Synagogor"), ("ru", "Синагоги")],
+    ),
     (
         "attraction",
-        [("bg", "Забележителности"), ("de", "Sehenswürdigkeiten"), ("fi", "Nähtävyydet"), ("sv", "Sevärdheter"), ("ru", "Достопримечательности")],
+        [
+            ("bg", "Забележителности"),
+            ("de", "Sehenswürdigkeiten"),
+            ("fi", "Nähtävyydet"),
+            ("sv", "Sevärdheter"),
+            ("ru", "Достопримечательности"),
+        ],
     ),
-    ("viewpoint", [("bg", "Гледки"), ("de", "Aussichtspunkte"), ("fi", "Näköalapaikat"), ("sv", "Utsiktsplatser"), ("ru", "Смотровые площадки")]),
+    (
+        "viewpoint",
+        [
+            ("bg", "Гледки"),
+            ("de", "Aussichtspunkte"),
+            ("fi", "Näköalapaikat"),
+            ("sv", "Utsiktsplatser"),
+            ("ru", "Смотровые площадки"),
+        ],
+    ),
     ("nature", [("bg", "Природа"), ("de", "Natur"), ("fi", "Luonto"), ("sv", "Natur"), ("ru", "Природа")]),
     ("nature.park", [("bg", "Паркове"), ("de", "Parks"), ("fi", "Puistot"), ("sv", "Parker"), ("ru", "Парки")]),
     ("nature.garden", [("bg", "Градини"), ("de", "Gärten"), ("fi", "Puutarhat"), ("sv", "Trädgårdar"), ("ru", "Сады")]),
@@ -213,9 +303,10 @@ pub fn category_name(id: &str, lang: &str) -> Option<&'static str> {
     if lang == "en" {
         return Some(english);
     }
-    let local = CATEGORY_NAMES.iter().find(|c| c.0 == id).and_then(|(_, names)| {
-        names.iter().find(|(l, _)| *l == lang).map(|(_, n)| *n)
-    });
+    let local = CATEGORY_NAMES
+        .iter()
+        .find(|c| c.0 == id)
+        .and_then(|(_, names)| names.iter().find(|(l, _)| *l == lang).map(|(_, n)| *n));
     Some(local.unwrap_or(english))
 }
 
@@ -423,7 +514,8 @@ fn pass(
 
 /// Reads the places inside `bbox` from a PBF extract. `progress(bytes_done, bytes_total)` reports the streaming.
 pub fn read_extract(path: &Path, bbox: BBox, progress: &dyn Fn(u64, u64)) -> Result<Extract, OsmError> {
-    let size = std::fs::metadata(path).map_err(|e| OsmError::Open { path: path.display().to_string(), source: e })?.len();
+    let size =
+        std::fs::metadata(path).map_err(|e| OsmError::Open { path: path.display().to_string(), source: e })?.len();
     // The reader is not guaranteed to stay panic-free on hostile bytes; a panic inside it becomes a format error.
     let run = std::panic::AssertUnwindSafe(|| read_extract_inner(path, bbox, size, progress));
     match std::panic::catch_unwind(run) {

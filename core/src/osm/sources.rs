@@ -135,7 +135,10 @@ impl Table {
         let mut rows = Vec::new();
         for rec in rdr.records() {
             let rec = rec.map_err(|e| {
-                ImportError(format!("{}: {e}; fix the file (or build it to see where) and import again", path.display()))
+                ImportError(format!(
+                    "{}: {e}; fix the file (or build it to see where) and import again",
+                    path.display()
+                ))
             })?;
             if rec.iter().all(|c| c.trim().is_empty()) {
                 continue;
@@ -240,16 +243,20 @@ fn toml_str(s: &str) -> String {
 }
 
 fn city_toml(init: &CityInit, languages: &[String]) -> String {
-    let created = chrono::DateTime::from_timestamp(init.created, 0)
-        .unwrap_or_default()
-        .format("%Y-%m-%dT%H:%M:%SZ")
-        .to_string();
+    let created =
+        chrono::DateTime::from_timestamp(init.created, 0).unwrap_or_default().format("%Y-%m-%dT%H:%M:%SZ").to_string();
     let langs: Vec<String> = languages.iter().map(|l| toml_str(l)).collect();
     let (min_lon, min_lat, max_lon, max_lat) = init.bbox;
     let mut s = String::new();
-    s.push_str("# Imported from OpenStreetMap by `cityguide import osm`; edit freely, ids and texts survive re-imports.\n");
+    s.push_str(
+        "# Imported from OpenStreetMap by `cityguide import osm`; edit freely, ids and texts survive re-imports.\n",
+    );
     s.push_str(&format!("id = {}\nversion = 1\ncreated = {}\n", toml_str(&init.city_id), toml_str(&created)));
-    s.push_str(&format!("default_language = {}\nlanguages = [{}]\n", toml_str(&init.default_language), langs.join(", ")));
+    s.push_str(&format!(
+        "default_language = {}\nlanguages = [{}]\n",
+        toml_str(&init.default_language),
+        langs.join(", ")
+    ));
     s.push_str(&format!("time_zone = {}\n", toml_str(&init.time_zone)));
     if let Some(c) = &init.country {
         s.push_str(&format!("country = {}\n", toml_str(c)));
@@ -264,8 +271,9 @@ fn city_toml(init: &CityInit, languages: &[String]) -> String {
 
 /// Adds ODbL and the OSM attribution to an existing `city.toml`, editing only those two lines.
 fn with_osm_licence(text: &str) -> Result<String, ImportError> {
-    let table: toml::Table = toml::from_str(text)
-        .map_err(|e| ImportError(format!("city.toml is not valid ({}); build the sources to see where", e.message())))?;
+    let table: toml::Table = toml::from_str(text).map_err(|e| {
+        ImportError(format!("city.toml is not valid ({}); build the sources to see where", e.message()))
+    })?;
     let licence = table.get("licence").and_then(|v| v.as_str()).map(str::to_owned);
     let attribution = table.get("attribution").and_then(|v| v.as_str()).map(str::to_owned);
     let new_licence = match &licence {
@@ -408,7 +416,12 @@ fn geojson_places(dir: &Path) -> Result<Vec<(String, String, String)>, ImportErr
 }
 
 /// Writes the extract as new sources in `dir` (`init` given), or merges it into the sources already there.
-pub fn import(dir: &Path, extract: &Extract, init: Option<&CityInit>, merge: bool) -> Result<ImportReport, ImportError> {
+pub fn import(
+    dir: &Path,
+    extract: &Extract,
+    init: Option<&CityInit>,
+    merge: bool,
+) -> Result<ImportReport, ImportError> {
     let city_path = dir.join("city.toml");
     let mut out = Output(Vec::new());
     let mut notes = Vec::new();
@@ -422,9 +435,10 @@ pub fn import(dir: &Path, extract: &Extract, init: Option<&CityInit>, merge: boo
         let table: toml::Table = toml::from_str(&text).map_err(|e| {
             ImportError(format!("city.toml is not valid ({}); build the sources to see where", e.message()))
         })?;
-        let default = table.get("default_language").and_then(|v| v.as_str()).and_then(canonical_tag).ok_or_else(
-            || ImportError("city.toml has no valid default_language; fix it and import again".into()),
-        )?;
+        let default =
+            table.get("default_language").and_then(|v| v.as_str()).and_then(canonical_tag).ok_or_else(|| {
+                ImportError("city.toml has no valid default_language; fix it and import again".into())
+            })?;
         let mut langs: Vec<String> = table
             .get("languages")
             .and_then(|v| v.as_array())
@@ -438,7 +452,8 @@ pub fn import(dir: &Path, extract: &Extract, init: Option<&CityInit>, merge: boo
         }
         (default, langs, false)
     } else {
-        let init = init.ok_or_else(|| ImportError("new sources need the city's id, name, language and time zone".into()))?;
+        let init =
+            init.ok_or_else(|| ImportError("new sources need the city's id, name, language and time zone".into()))?;
         if city_path.exists() || dir.join("places.csv").exists() {
             return Err(ImportError(format!(
                 "{} already holds sources; pass --merge to update them from OpenStreetMap (hand-written texts and ids are kept), or choose an empty folder",
@@ -482,9 +497,8 @@ pub fn import(dir: &Path, extract: &Extract, init: Option<&CityInit>, merge: boo
         let t = Table::read(&dir.join("texts").join(format!("{l}.csv")))?.unwrap_or_else(|| Table::new(&TEXT_HEADERS));
         texts.insert(l.clone(), t);
     }
-    let text_row = |t: &Table, kind: &str, id: &str| {
-        (0..t.rows.len()).find(|&r| t.get(r, "type") == kind && t.get(r, "id") == id)
-    };
+    let text_row =
+        |t: &Table, kind: &str, id: &str| (0..t.rows.len()).find(|&r| t.get(r, "type") == kind && t.get(r, "id") == id);
 
     let mut ids: BTreeSet<String> = (0..places.rows.len()).map(|r| places.get(r, "id").to_owned()).collect();
     let mut by_osm: HashMap<String, usize> = HashMap::new();
@@ -590,7 +604,9 @@ pub fn import(dir: &Path, extract: &Extract, init: Option<&CityInit>, merge: boo
                         fields.push(format!("name:{l} (filled)"));
                     }
                     Some(r) if t.get(r, "name") != n.as_str() => {
-                        report.kept.push(format!("{id}: name in {l} {:?} kept (OpenStreetMap: {n:?})", t.get(r, "name")));
+                        report
+                            .kept
+                            .push(format!("{id}: name in {l} {:?} kept (OpenStreetMap: {n:?})", t.get(r, "name")));
                     }
                     Some(_) => {}
                     None => {
@@ -614,7 +630,8 @@ pub fn import(dir: &Path, extract: &Extract, init: Option<&CityInit>, merge: boo
             }
             continue;
         }
-        if geo_osm.contains_key(p.osm_id.as_str()) || (!c.wikidata.is_empty() && geo_wd.contains_key(c.wikidata.as_str()))
+        if geo_osm.contains_key(p.osm_id.as_str())
+            || (!c.wikidata.is_empty() && geo_wd.contains_key(c.wikidata.as_str()))
         {
             // Defined in places.geojson, which the import does not rewrite.
             report.unchanged += 1;
@@ -713,7 +730,12 @@ pub fn source_bbox(dir: &Path) -> Option<crate::model::BBox> {
     let table: toml::Table = toml::from_str(&text).ok()?;
     let b = table.get("bbox")?.as_table()?;
     let f = |k: &str| b.get(k).and_then(|v| v.as_float().or_else(|| v.as_integer().map(|i| i as f64)));
-    Some(crate::model::BBox { min_lat: f("min_lat")?, min_lon: f("min_lon")?, max_lat: f("max_lat")?, max_lon: f("max_lon")? })
+    Some(crate::model::BBox {
+        min_lat: f("min_lat")?,
+        min_lon: f("min_lon")?,
+        max_lat: f("max_lat")?,
+        max_lon: f("max_lon")?,
+    })
 }
 
 #[cfg(test)]
