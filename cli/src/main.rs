@@ -17,8 +17,10 @@ mod demo;
 mod explore;
 mod import;
 mod inspect;
+mod preview;
 mod progress;
 mod publish;
+mod report;
 mod serve;
 
 /// cityguide — build, check and explore offline city guide content packs.
@@ -114,6 +116,25 @@ enum PackCommand {
         /// The pack file.
         file: PathBuf,
     },
+    /// What the content still lacks: texts per language, hours, accessibility, alt text, Wikidata, odd positions,
+    /// tour gaps.
+    Report {
+        /// A source folder (with city.toml) or a pack file.
+        path: PathBuf,
+        /// Print JSON instead of text.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Write one self-contained HTML page showing the pack on a map, with filters, place cards and the report.
+    ///
+    /// Open it in any browser; it needs no network.
+    Preview {
+        /// The pack file.
+        file: PathBuf,
+        /// The HTML file to write, e.g. preview.html.
+        #[arg(short, long)]
+        output: PathBuf,
+    },
     /// Export a pack's places as open data.
     Export {
         /// The pack file.
@@ -196,6 +217,14 @@ fn run(cli: Cli) -> Result<ExitCode, String> {
                 Ok(ExitCode::FAILURE)
             }
         },
+        Command::Pack(PackCommand::Report { path, json }) => report::run(&path, json).map(|()| ExitCode::SUCCESS),
+        Command::Pack(PackCommand::Preview { file, output }) => {
+            let pack = open(&file)?;
+            let html = preview::html(&pack.to_content())?;
+            write_atomic(&output, html.as_bytes())?;
+            println!("wrote {} ({} bytes); open it in a browser", output.display(), html.len());
+            Ok(ExitCode::SUCCESS)
+        }
         Command::Pack(PackCommand::Export { file, geojson: _, output }) => {
             let pack = open(&file)?;
             let fc = places_geojson(&pack.to_content());

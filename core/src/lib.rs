@@ -31,6 +31,7 @@ pub mod osm;
 pub mod pack;
 pub mod proximity;
 pub mod publish;
+pub mod report;
 pub mod search;
 pub mod spatial;
 pub mod store;
