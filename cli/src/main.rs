@@ -176,7 +176,10 @@ fn run(cli: Cli) -> Result<ExitCode, String> {
         Command::Keygen { output, force } => publish::keygen(&output, force).map(|()| ExitCode::SUCCESS),
         Command::Publish { source, site, key, expires, endorse_key, json } => {
             let expires = publish::parse_duration(&expires)?;
-            let p = publish::publish(&source, &site, &key, &endorse_key, expires, chrono::Utc::now().timestamp())?;
+            let spin = progress::spinner(json, "building, computing deltas and signing...");
+            let p = publish::publish(&source, &site, &key, &endorse_key, expires, chrono::Utc::now().timestamp());
+            spin.finish_and_clear();
+            let p = p?;
             if json {
                 println!("{}", serde_json::to_string_pretty(&p).map_err(|e| e.to_string())?);
             } else {
@@ -244,7 +247,10 @@ fn open(file: &Path) -> Result<PackFile, String> {
 
 fn build(args: &BuildArgs) -> Result<ExitCode, String> {
     let opts = BuildOptions { version: args.content_version, created: None };
-    match build_pack(&args.source, &opts) {
+    let spin = progress::spinner(false, "reading and checking the sources...");
+    let result = build_pack(&args.source, &opts);
+    spin.finish_and_clear();
+    match result {
         Ok(built) => {
             for w in &built.warnings {
                 eprintln!("{}", prefixed(&args.source, w));
