@@ -227,7 +227,7 @@ pub fn quality_report(content: &Content, opts: &ReportOptions) -> QualityReport 
 impl QualityReport {
     /// The report as text for a terminal, one finding per line, with what to do about it.
     pub fn to_text(&self) -> String {
-        let pct = |n: usize, of: usize| if of == 0 { 0 } else { (n * 100 + of / 2) / of };
+        let pct = |n: usize, of: usize| (n * 100 + of / 2).checked_div(of).unwrap_or(0);
         let mut s = format!(
             "quality report: {} version {}: {} places, {} tours, {} media\n\n",
             self.city_id, self.version, self.places, self.tours, self.media
