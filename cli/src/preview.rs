@@ -16,9 +16,7 @@ pub fn html(content: &Content) -> Result<String, String> {
     let report = quality_report(content, &ReportOptions::default());
     let data = serde_json::json!({ "content": content, "report": report });
     let json = serde_json::to_string(&data).map_err(|e| format!("cannot encode the pack for the preview: {e}"))?;
-    // Inside a <script> element, "</" could end the element and "<!--" start a comment: escape both so any text a
-    // publisher wrote stays data.
-    let json = json.replace("</", "<\\/").replace("<!--", "<\\!--");
+    let json = script_safe(&json);
     let title = content.meta.name.get(&content.meta.default_language).unwrap_or(&content.meta.city_id);
     let title = title.replace('&', "&amp;").replace('<', "&lt;");
     Ok(TEMPLATE.replacen("/*DATA*/", &json, 1).replacen(
@@ -28,12 +26,18 @@ pub fn html(content: &Content) -> Result<String, String> {
     ))
 }
 
+/// JSON that can sit inside a `<script>` element: inside one, `</` could end the element and `<!--` start a comment.
+/// `<` only occurs inside JSON strings, where `\u003c` means the same, so any text a publisher wrote stays data.
+fn script_safe(json: &str) -> String {
+    json.replace('<', "\\u003c")
+}
+
 #[cfg(test)]
 mod tests {
     #[test]
     fn publisher_text_cannot_close_the_data_script() {
         let json = r#"{"a":"</script><script>alert(1)</script><!--"}"#;
-        let escaped = json.replace("</", "<\\/").replace("<!--", "<\\!--");
+        let escaped = super::script_safe(json);
         assert!(!escaped.contains("</") && !escaped.contains("<!--"));
         let v: serde_json::Value = serde_json::from_str(&escaped).expect("still JSON");
         assert_eq!(v["a"], "</script><script>alert(1)</script><!--");
