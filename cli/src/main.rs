@@ -15,10 +15,13 @@ use clap::{Args, Parser, Subcommand};
 
 mod demo;
 mod explore;
+mod import;
 mod inbox;
 mod inspect;
+mod preview;
 mod progress;
 mod publish;
+mod report;
 mod serve;
 
 /// cityguide — build, check and explore offline city guide content packs.
@@ -37,6 +40,9 @@ enum Command {
     /// Build, inspect, verify and export content packs.
     #[command(subcommand)]
     Pack(PackCommand),
+    /// Import sources from other data: an OpenStreetMap extract.
+    #[command(subcommand)]
+    Import(import::ImportCommand),
     /// Simulate a phone: install packs and ask what the app asks (nearby, search, places, tours, walks, favourites).
     Explore(explore::ExploreArgs),
     /// Create a publisher signing key (Ed25519); prints the public key the apps embed.
@@ -164,6 +170,25 @@ enum PackCommand {
         /// The pack file.
         file: PathBuf,
     },
+    /// What the content still lacks: texts per language, hours, accessibility, alt text, Wikidata, odd positions,
+    /// tour gaps.
+    Report {
+        /// A source folder (with city.toml) or a pack file.
+        path: PathBuf,
+        /// Print JSON instead of text.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Write one self-contained HTML page showing the pack on a map, with filters, place cards and the report.
+    ///
+    /// Open it in any browser; it needs no network.
+    Preview {
+        /// The pack file.
+        file: PathBuf,
+        /// The HTML file to write, e.g. preview.html.
+        #[arg(short, long)]
+        output: PathBuf,
+    },
     /// Export a pack's places as open data.
     Export {
         /// The pack file.
@@ -286,7 +311,10 @@ fn run(cli: Cli) -> Result<ExitCode, String> {
         Command::Keygen { output, force } => publish::keygen(&output, force).map(|()| ExitCode::SUCCESS),
         Command::Publish { source, site, key, expires, endorse_key, json } => {
             let expires = publish::parse_duration(&expires)?;
-            let p = publish::publish(&source, &site, &key, &endorse_key, expires, chrono::Utc::now().timestamp())?;
+            let spin = progress::spinner(json, "building, computing deltas and signing...");
+            let p = publish::publish(&source, &site, &key, &endorse_key, expires, chrono::Utc::now().timestamp());
+            spin.finish_and_clear();
+            let p = p?;
             if json {
                 println!("{}", serde_json::to_string_pretty(&p).map_err(|e| e.to_string())?);
             } else {
@@ -328,6 +356,7 @@ fn run(cli: Cli) -> Result<ExitCode, String> {
         Command::Consultations(ConsultationsCommand::Results { db, json }) => {
             consultation_results(&db, json).map(|()| ExitCode::SUCCESS)
         }
+        Command::Import(cmd) => import::run(cmd).map(|()| ExitCode::SUCCESS),
         Command::Explore(args) => explore::run(args).map(|()| ExitCode::SUCCESS),
         Command::Demo { source, data_dir } => demo::run(&source, data_dir.as_deref()).map(|()| ExitCode::SUCCESS),
         Command::Pack(PackCommand::Build(args)) => build(&args),
@@ -347,6 +376,14 @@ fn run(cli: Cli) -> Result<ExitCode, String> {
                 Ok(ExitCode::FAILURE)
             }
         },
+        Command::Pack(PackCommand::Report { path, json }) => report::run(&path, json).map(|()| ExitCode::SUCCESS),
+        Command::Pack(PackCommand::Preview { file, output }) => {
+            let pack = open(&file)?;
+            let html = preview::html(&pack.to_content())?;
+            write_atomic(&output, html.as_bytes())?;
+            println!("wrote {} ({} bytes); open it in a browser", output.display(), html.len());
+            Ok(ExitCode::SUCCESS)
+        }
         Command::Pack(PackCommand::Export { file, geojson: _, output }) => {
             let pack = open(&file)?;
             let fc = places_geojson(&pack.to_content());
@@ -366,7 +403,10 @@ fn open(file: &Path) -> Result<PackFile, String> {
 
 fn build(args: &BuildArgs) -> Result<ExitCode, String> {
     let opts = BuildOptions { version: args.content_version, created: None };
-    match build_pack(&args.source, &opts) {
+    let spin = progress::spinner(false, "reading and checking the sources...");
+    let result = build_pack(&args.source, &opts);
+    spin.finish_and_clear();
+    match result {
         Ok(built) => {
             for w in &built.warnings {
                 eprintln!("{}", prefixed(&args.source, w));

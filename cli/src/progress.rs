@@ -15,3 +15,14 @@ pub fn bar(json: bool) -> ProgressBar {
     }
     bar
 }
+
+/// A spinner with a message on stderr for steps whose length is unknown (building, signing), hidden like [`bar`].
+pub fn spinner(json: bool, message: &str) -> ProgressBar {
+    if json || !std::io::stderr().is_terminal() {
+        return ProgressBar::with_draw_target(None, ProgressDrawTarget::hidden());
+    }
+    let s = ProgressBar::new_spinner();
+    s.set_message(message.to_owned());
+    s.enable_steady_tick(std::time::Duration::from_millis(100));
+    s
+}

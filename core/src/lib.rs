@@ -28,9 +28,12 @@ pub mod guide;
 pub mod hours;
 pub mod lang;
 pub mod model;
+#[cfg(feature = "osm")]
+pub mod osm;
 pub mod pack;
 pub mod proximity;
 pub mod publish;
+pub mod report;
 pub mod search;
 pub mod spatial;
 pub mod store;

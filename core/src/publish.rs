@@ -80,7 +80,7 @@ pub fn publish(
         for d in &f.diagnostics {
             msg += &format!("{}\n", d);
         }
-        msg + "the sources have errors; nothing was published"
+        msg + "the sources have errors; nothing was published. Fix them (`cityguide pack build` lists each with file:line:column) and publish again"
     })?;
     let city_id = built.content.meta.city_id.clone();
 

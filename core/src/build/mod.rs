@@ -67,6 +67,8 @@ pub(crate) struct Ctx {
     diags: Vec<Diagnostic>,
     /// Records refused for their own errors (`"place:ID"`, `"tour:ID"`): references to them are not reported again.
     rejected: BTreeSet<String>,
+    /// A place outside the bounding box is a warning, not an error (for the quality report, which lists them).
+    outside_bbox_is_warning: bool,
 }
 
 impl Ctx {
@@ -113,7 +115,16 @@ pub fn build_pack(dir: &Path, opts: &BuildOptions) -> Result<Built, BuildFailed>
 
 /// Reads and validates the sources in `dir` into the logical model, with the warnings found.
 pub fn load_sources(dir: &Path, opts: &BuildOptions) -> Result<(Content, Vec<Diagnostic>), BuildFailed> {
-    let mut ctx = Ctx::default();
+    load_with(dir, opts, Ctx::default())
+}
+
+/// Like [`load_sources`], but a place outside the bounding box is only a warning, so the quality report can list
+/// such places instead of refusing to look at the sources.
+pub fn load_sources_for_report(dir: &Path) -> Result<(Content, Vec<Diagnostic>), BuildFailed> {
+    load_with(dir, &BuildOptions::default(), Ctx { outside_bbox_is_warning: true, ..Ctx::default() })
+}
+
+fn load_with(dir: &Path, opts: &BuildOptions, mut ctx: Ctx) -> Result<(Content, Vec<Diagnostic>), BuildFailed> {
     let content = read_all(dir, opts, &mut ctx);
     let mut diags = ctx.diags;
     diags.sort_by(|a, b| (&a.file, a.line, a.column, a.severity).cmp(&(&b.file, b.line, b.column, b.severity)));
@@ -474,14 +485,16 @@ fn parse_place(raw: &RawPlace<'_>, known: &Known<'_>, ctx: &mut Ctx) -> Option<P
     } else if lat.is_finite() && lon.is_finite() && !known.bbox.contains(lat, lon) {
         let b = known.bbox;
         let swapped = if b.contains(lon, lat) { " (latitude and longitude look swapped)" } else { "" };
-        field_err(
-            ctx,
-            "lat",
-            format!(
-                "position {lat}, {lon} is outside the city's bounding box ({}, {} to {}, {}) in city.toml{swapped}; fix the position or enlarge bbox",
-                b.min_lat, b.min_lon, b.max_lat, b.max_lon
-            ),
+        let msg = format!(
+            "position {lat}, {lon} is outside the city's bounding box ({}, {} to {}, {}) in city.toml{swapped}; fix the position or enlarge bbox",
+            b.min_lat, b.min_lon, b.max_lat, b.max_lon
         );
+        let (l, c) = (raw.at)("lat");
+        if ctx.outside_bbox_is_warning {
+            ctx.warn(raw.file, l, c, msg);
+        } else {
+            ctx.error(raw.file, l, c, msg);
+        }
     }
     let cats_text = (raw.get)("categories");
     let categories: Vec<String> =
