@@ -1,0 +1,35 @@
+#!/usr/bin/env bash
+# Runs the Swift package's tests (ios/) end to end against the real native library and the `cityguide` tool:
+# prepares a Swift toolchain (native, or Debian trixie's in a cached chroot on Linux), builds libcityguide_ffi and
+# the CLI, generates the Swift bindings from the built library, then `swift test`. Exits non-zero if any step or
+# test fails.
+set -euo pipefail
+root=$(cd "$(dirname "$0")/.." && pwd)
+cd "$root"
+export CARGO_TARGET_DIR=${CARGO_TARGET_DIR:-$root/target}
+mkdir -p "$CARGO_TARGET_DIR"
+CARGO_TARGET_DIR=$(cd "$CARGO_TARGET_DIR" && pwd)
+
+step() { printf '\n==> %s\n' "$*"; }
+
+step "Swift toolchain (cached after the first run)"
+mode=$(scripts/swift-toolchain.sh)
+echo "$mode"
+
+step "native library and cityguide tool (host build)"
+cargo build --locked -p cityguide-ffi -p cityguide-cli
+
+step "Swift bindings from the built library"
+scripts/bindgen.sh
+
+if [[ "$(uname -s)" == Darwin ]]; then
+    # On a Mac the package links the XCFramework (which includes a macOS slice for `swift test`).
+    step "XCFramework"
+    scripts/build-xcframework.sh
+fi
+
+step "swift test"
+export CITYGUIDE_FFI_LIB_DIR="$CARGO_TARGET_DIR/debug"
+export LD_LIBRARY_PATH="$CITYGUIDE_FFI_LIB_DIR${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}"
+export CITYGUIDE_BIN="$CARGO_TARGET_DIR/debug/cityguide"
+scripts/swift-run.sh -C ios swift test
