@@ -214,28 +214,40 @@ fn file_name(path: &str) -> &str {
 /// decimal numbers with three or more fractional digits (how positions are written; sizes and versions are not)
 /// become `<number>`.
 pub(crate) fn scrub(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
+    scrub_numbers(&scrub_urls(text))
+}
+
+/// Replaces every `scheme://rest` (the scheme being the run of scheme characters before `://`) by `<url>`.
+fn scrub_urls(text: &str) -> String {
     let chars: Vec<char> = text.chars().collect();
+    let mut out: Vec<char> = Vec::with_capacity(chars.len());
     let mut i = 0;
     while i < chars.len() {
-        // A URL: a run of scheme characters followed by "://".
-        if chars[i].is_ascii_alphabetic() && (i == 0 || !is_scheme_char(chars[i - 1])) {
-            let mut j = i;
-            while j < chars.len() && is_scheme_char(chars[j]) {
-                j += 1;
+        if chars.get(i..i + 3) == Some(&[':', '/', '/']) {
+            while out.last().is_some_and(|&c| is_scheme_char(c)) {
+                out.pop();
             }
-            if chars.get(j..j + 3) == Some(&[':', '/', '/']) {
-                let mut k = j + 3;
-                while k < chars.len() && !chars[k].is_whitespace() && !matches!(chars[k], '"' | '\'' | '<' | '>') {
-                    k += 1;
-                }
-                out.push_str("<url>");
-                i = k;
-                continue;
+            let mut k = i + 3;
+            while k < chars.len() && !chars[k].is_whitespace() && !matches!(chars[k], '"' | '\'' | '<' | '>') {
+                k += 1;
             }
+            out.extend("<url>".chars());
+            i = k;
+            continue;
         }
-        // A number with a long fraction: digits '.' digits{3,}. The sign, if any, stays (harmless).
-        if chars[i].is_ascii_digit() && (i == 0 || !chars[i - 1].is_ascii_digit()) {
+        out.push(chars[i]);
+        i += 1;
+    }
+    out.into_iter().collect()
+}
+
+/// Replaces decimal numbers with three or more fractional digits by `<number>`.
+fn scrub_numbers(text: &str) -> String {
+    let chars: Vec<char> = text.chars().collect();
+    let mut out = String::with_capacity(text.len());
+    let mut i = 0;
+    while i < chars.len() {
+        if chars[i].is_ascii_digit() {
             let mut j = i;
             while j < chars.len() && chars[j].is_ascii_digit() {
                 j += 1;
@@ -275,4 +287,103 @@ pub(crate) fn guard<T>(f: impl FnOnce() -> Result<T, GuideError>) -> Result<T, G
             .unwrap_or_else(|| "unexpected failure".to_owned());
         Err(GuideError::Internal { reason: scrub(&reason) })
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    #[test]
+    fn scrub_removes_urls_and_positions_and_keeps_the_rest() {
+        assert_eq!(
+            scrub("GET https://cdn.example.org/a/b.pack failed at 43.204970, 27.910210 after 1.5 s (v3, 256 bytes)"),
+            "GET <url> failed at <number>, <number> after 1.5 s (v3, 256 bytes)"
+        );
+        assert_eq!(scrub("city varna is not installed"), "city varna is not installed");
+        assert_eq!(scrub("\"http://x\" and file:///data/a"), "\"<url>\" and <url>");
+        assert_eq!(scrub("lat -43.2049"), "lat -<number>");
+    }
+
+    #[test]
+    fn core_errors_map_to_the_variant_an_app_acts_on() {
+        assert_eq!(GuideError::from(SyncError::Offline), GuideError::Offline);
+        assert_eq!(GuideError::from(SyncError::Cancelled), GuideError::Cancelled);
+        assert_eq!(GuideError::from(SyncError::Catalog(CatalogError::Untrusted)), GuideError::UntrustedCatalog);
+        assert!(matches!(
+            GuideError::from(SyncError::Catalog(CatalogError::Expired { expires: 1, now: 2 })),
+            GuideError::CatalogRejected { .. }
+        ));
+        assert_eq!(
+            GuideError::from(SyncError::Http { status: 404, what: "catalog.json".into() }).to_string(),
+            "the server answered 404 for catalog.json"
+        );
+        assert_eq!(
+            GuideError::from(SyncError::UnknownCity("sofia".into())),
+            GuideError::NotInCatalog { city_id: "sofia".into() }
+        );
+        assert!(matches!(
+            GuideError::from(SyncError::Transport(CoreTransportError::Timeout)),
+            GuideError::Network { .. }
+        ));
+        assert!(matches!(
+            GuideError::from(CoreGuideError::InvalidPack(PackError::WrongIdentifier)),
+            GuideError::InvalidPack { .. }
+        ));
+        assert_eq!(
+            GuideError::from(CoreGuideError::Older { city_id: "varna".into(), installed: 4, offered: 3 }),
+            GuideError::OlderVersion { city_id: "varna".into(), installed: 4, offered: 3 }
+        );
+        let io = GuideError::from(StoreError::Io {
+            path: "/data/user/0/org.cityguide/files/guide/packs/varna.pack".into(),
+            source: std::io::Error::other("disk full"),
+        });
+        assert_eq!(io, GuideError::Storage { reason: "file error on varna.pack: disk full".into() });
+    }
+
+    #[test]
+    fn a_panic_becomes_an_internal_error_with_its_message() {
+        let r: Result<(), GuideError> = guard(|| panic!("boom at 43.20497"));
+        assert_eq!(r, Err(GuideError::Internal { reason: "boom at <number>".into() }));
+        let r: Result<(), GuideError> = guard(|| std::panic::panic_any(42_u8));
+        assert_eq!(r, Err(GuideError::Internal { reason: "unexpected failure".into() }));
+    }
+
+    proptest! {
+        /// Whatever text an error is built from (a transport's exception, a pack's complaint), its message never
+        /// contains a URL or a position written with five or six decimals.
+        #[test]
+        fn no_message_leaks_a_url_or_a_position(
+            before in "\\PC{0,30}",
+            host in "[a-z]{1,10}\\.[a-z]{2,3}",
+            lat in -90.0f64..90.0,
+            lon in -180.0f64..180.0,
+            after in "\\PC{0,30}",
+        ) {
+            let url = format!("https://{host}/{lat:.5}/catalog.json");
+            let text = format!("{before}{url} {lat:.6},{lon:.5}{after}");
+            let errors = [
+                GuideError::from(CoreTransportError::Other(text.clone())),
+                GuideError::from(SyncError::Mismatch { what: text.clone(), reason: text.clone() }),
+                GuideError::from(CoreGuideError::InvalidArgument(text.clone())),
+                GuideError::from(PackError::Invalid(text.clone())),
+            ];
+            for e in errors {
+                let m = e.to_string();
+                prop_assert!(!m.contains(&url), "{}", m);
+                prop_assert!(!m.contains("://"), "{}", m);
+                let lat_text = format!("{:.6}", lat.abs());
+                let lon_text = format!("{:.5}", lon.abs());
+                prop_assert!(!m.contains(&lat_text), "{}", m);
+                prop_assert!(!m.contains(&lon_text), "{}", m);
+            }
+        }
+
+        /// Scrubbing never panics and is idempotent on any text.
+        #[test]
+        fn scrub_is_total_and_idempotent(text in "\\PC{0,200}") {
+            let once = scrub(&text);
+            prop_assert_eq!(scrub(&once), once);
+        }
+    }
 }
