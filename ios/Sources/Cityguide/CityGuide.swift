@@ -105,21 +105,21 @@ public final class CityGuide: Sendable {
         }
     }
 
-    /// Installs or updates one city and returns the outcome; `progress` is called from a background thread.
-    /// Cancelling the task cancels the update.
+    /// Installs or updates one city and returns when the core is done.
+    ///
+    /// `progress` is called on the downloading thread after each chunk. Cancelling the calling task cancels the
+    /// update before the next chunk; the call then throws `GuideError.Cancelled` and the installed city is unchanged
+    /// (a later update resumes the partial download).
     public func updateCity(
         _ cityId: String, progress: (@Sendable (_ doneBytes: UInt64, _ totalBytes: UInt64) -> Void)? = nil
     ) async throws -> UpdateOutcome {
-        for try await event in update(city: cityId) {
-            switch event {
-            case let .progress(done, total):
-                progress?(done, total)
-            case let .finished(outcome):
-                return outcome
-            }
+        let cancel = CancelToken()
+        let listener = progress.map(ClosureProgressListener.init)
+        return try await withTaskCancellationHandler {
+            try await background { try self.ffi.updateCity(cityId: cityId, listener: listener, cancel: cancel) }
+        } onCancel: {
+            cancel.cancel()
         }
-        // The stream ends without an outcome only when the task was cancelled.
-        throw GuideError.Cancelled(message: "the update was cancelled")
     }
 
     // MARK: Queries
@@ -300,6 +300,19 @@ private final class StreamProgressListener: ProgressListener, @unchecked Sendabl
 
     func onProgress(doneBytes: UInt64, totalBytes: UInt64) {
         continuation.yield(.progress(doneBytes: doneBytes, totalBytes: totalBytes))
+    }
+}
+
+private final class ClosureProgressListener: ProgressListener, @unchecked Sendable {
+    // @unchecked: the only state is an immutable @Sendable closure.
+    let body: @Sendable (UInt64, UInt64) -> Void
+
+    init(_ body: @escaping @Sendable (UInt64, UInt64) -> Void) {
+        self.body = body
+    }
+
+    func onProgress(doneBytes: UInt64, totalBytes: UInt64) {
+        body(doneBytes, totalBytes)
     }
 }
 

@@ -224,7 +224,8 @@ private final class SessionDelegate: NSObject, URLSessionDataDelegate, @unchecke
 
     func urlSession(_ session: URLSession, task: URLSessionTask, didCompleteWithError error: Error?) {
         guard let p = table.remove(task.taskIdentifier) else { return }
-        if let error, !p.tooLarge {
+        // Keep the first reason: a task cancelled for a bad response completes with a "cancelled" error.
+        if let error, !p.tooLarge, p.error == nil {
             p.error = error
         }
         p.done.signal()

@@ -153,6 +153,33 @@ final class EndToEndTests: XCTestCase {
         XCTAssertEqual(offline.first?.id, "cathedral-assumption")
     }
 
+    func testCancelledUpdateChangesNothingAndTheNextOneResumes() async throws {
+        let tmp = try scratchDirectory(self)
+        let publisher = try Publisher(in: tmp.appendingPathComponent("publisher"))
+        let published = try publisher.publish()
+        let server = try Server(site: publisher.site, test: self)
+        let guide = try await CityGuide(
+            dataDirectory: tmp.appendingPathComponent("phone"), languages: ["bg"], catalogURL: server.catalog,
+            trustedKeys: [publisher.publicKey], limits: DownloadLimits(chunkBytes: 16 * 1024))
+
+        // The task is cancelled from the progress callback of the first chunk, before the second is requested.
+        let canceller = CancelOnFirstProgress()
+        let task = Task { try await guide.updateCity("varna") { _, _ in canceller.fire() } }
+        canceller.arm(task)
+        await assertThrowsGuideError(try await task.value) { error in
+            if case .Cancelled(_) = error { return true }
+            return false
+        }
+        let none = try await guide.installedCities()
+        XCTAssertEqual(none.count, 0, "a cancelled install leaves nothing installed")
+
+        // The next update continues the partial download instead of starting over.
+        let outcome = try await guide.updateCity("varna")
+        XCTAssertEqual(outcome.city.version, published.version)
+        XCTAssertLessThan(outcome.downloadedBytes, published.compressed_size, "resumed, not restarted")
+        XCTAssertGreaterThan(outcome.downloadedBytes, 0)
+    }
+
     func testSideLoadedPackProximityAndTourProgress() async throws {
         let tmp = try scratchDirectory(self)
         let pack = tmp.appendingPathComponent("varna.pack")
@@ -211,6 +238,30 @@ final class EndToEndTests: XCTestCase {
         XCTAssertEqual(cities.count, 0)
         let favourites = try await guide.favourites()
         XCTAssertEqual(favourites.map(\.status), [.cityMissing])
+    }
+}
+
+/// Cancels a task the first time `fire()` is called, even if that happens before the task is known.
+final class CancelOnFirstProgress: @unchecked Sendable {
+    private let lock = NSLock()
+    private var task: Task<UpdateOutcome, Error>?
+    private var fired = false
+
+    func arm(_ task: Task<UpdateOutcome, Error>) {
+        lock.lock()
+        self.task = task
+        let cancelNow = fired
+        lock.unlock()
+        if cancelNow { task.cancel() }
+    }
+
+    func fire() {
+        lock.lock()
+        let first = !fired
+        fired = true
+        let task = self.task
+        lock.unlock()
+        if first { task?.cancel() }
     }
 }
 
