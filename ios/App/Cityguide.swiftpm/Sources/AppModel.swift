@@ -4,10 +4,11 @@
 import Cityguide
 import CoreLocation
 import Foundation
+import SwiftUI
 
 /// Which publisher this build of the app follows. Another city changes these two values (see
 /// docs/integration-ios.md) and ships its own pack.
-enum Publisher {
+enum GuideSource {
     static let catalogURL = URL(string: "https://guide.example.org/varna/catalog.json")!
     static let trustedKeys = ["ed25519:0000000000000000000000000000000000000000000000000000000000000000"]
     static let cityId = "varna"
@@ -19,7 +20,7 @@ enum Publisher {
 final class AppModel: NSObject, ObservableObject, CLLocationManagerDelegate {
     @Published private(set) var guide: CityGuide?
     @Published private(set) var cities: [InstalledCity] = []
-    @Published private(set) var position: Position = Publisher.centre
+    @Published private(set) var position: Position = GuideSource.centre
     @Published private(set) var accuracy: Double = 1000
     @Published var languages: [String] = Locale.preferredLanguages.map { String($0.prefix(2)) }
     @Published var error: String?
@@ -38,8 +39,8 @@ final class AppModel: NSObject, ObservableObject, CLLocationManagerDelegate {
                 for: .applicationSupportDirectory, in: .userDomainMask, appropriateFor: nil, create: true
             ).appendingPathComponent("guide")
             let guide = try await CityGuide(
-                dataDirectory: dir, languages: languages, catalogURL: Publisher.catalogURL,
-                trustedKeys: Publisher.trustedKeys)
+                dataDirectory: dir, languages: languages, catalogURL: GuideSource.catalogURL,
+                trustedKeys: GuideSource.trustedKeys)
             self.guide = guide
             cities = try await guide.installedCities()
         } catch {
@@ -49,7 +50,7 @@ final class AppModel: NSObject, ObservableObject, CLLocationManagerDelegate {
         location.startUpdatingLocation()
     }
 
-    var city: String { cities.first?.cityId ?? Publisher.cityId }
+    var city: String { cities.first?.cityId ?? GuideSource.cityId }
 
     func refreshCities() async {
         guard let guide else { return }
