@@ -36,7 +36,7 @@ profile_flag=()
 [[ "$PROFILE" == release ]] && profile_flag=(--release)
 for target in "$device" "${simulators[@]}" "${macs[@]}"; do
     echo "==> cargo build $target"
-    cargo build --locked -p cityguide-ffi --lib --target "$target" "${profile_flag[@]}"
+    cargo build --locked -p cityguide-ffi --lib --target "$target" ${profile_flag[@]+"${profile_flag[@]}"}
 done
 
 lib() { echo "$CARGO_TARGET_DIR/$1/$PROFILE/libcityguide_ffi.a"; }

@@ -180,6 +180,42 @@ final class EndToEndTests: XCTestCase {
         XCTAssertGreaterThan(outcome.downloadedBytes, 0)
     }
 
+    func testHostileServerCannotHurtTheGuide() async throws {
+        let tmp = try scratchDirectory(self)
+        let site = tmp.appendingPathComponent("site")
+        try FileManager.default.createDirectory(at: site, withIntermediateDirectories: true)
+        let server = try Server(site: site, test: self)
+        let key = try Publisher.keygen(tmp.appendingPathComponent("k.key"))
+        let guide = try await CityGuide(
+            dataDirectory: tmp.appendingPathComponent("phone"), languages: ["en"], catalogURL: server.catalog,
+            trustedKeys: [key])
+        let catalog = site.appendingPathComponent("catalog.json")
+
+        // Endless data: a catalog far over the 1 MiB cap is cut off by the transport.
+        try Data(repeating: UInt8(ascii: "{"), count: 3 << 20).write(to: catalog)
+        await assertThrowsGuideError(try await guide.checkForUpdates()) { error in
+            if case .Network(let message) = error { return message.contains("more than") }
+            return false
+        }
+        // Garbage and truncated JSON are refused with a reason, not a crash.
+        for junk in [Data("not json".utf8), Data([0xff, 0xfe, 0x00]), Data("{\"signed\": \"".utf8), Data()] {
+            try junk.write(to: catalog)
+            await assertThrowsGuideError(try await guide.checkForUpdates()) { error in
+                if case .CatalogRejected(_) = error { return true }
+                if case .UntrustedCatalog(_) = error { return true }
+                return false
+            }
+        }
+        // No catalog at all: an HTTP error, named by file and never by URL.
+        try FileManager.default.removeItem(at: catalog)
+        await assertThrowsGuideError(try await guide.checkForUpdates()) { error in
+            if case .Http(let message) = error { return message.contains("404") && !message.contains("127.0.0.1") }
+            return false
+        }
+        let cities = try await guide.installedCities()
+        XCTAssertEqual(cities.count, 0)
+    }
+
     func testSideLoadedPackProximityAndTourProgress() async throws {
         let tmp = try scratchDirectory(self)
         let pack = tmp.appendingPathComponent("varna.pack")
