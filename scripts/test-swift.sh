@@ -37,5 +37,10 @@ flags=()
 if scripts/swift-run.sh swift test --help 2>/dev/null | grep -q -- --disable-swift-testing; then
     flags+=(--disable-swift-testing)
 fi
-# A hung test must not hang CI: timeout ends swift test and the test process it started.
-scripts/swift-run.sh -C ios timeout -k 10 "${CITYGUIDE_SWIFT_TEST_TIMEOUT:-1200}" swift test ${flags[@]+"${flags[@]}"}
+# A hung test must not hang CI: timeout ends swift test and the test process it started (the chroot always has
+# coreutils' timeout; a Mac may not).
+limit=()
+if [[ "$mode" != native ]] || command -v timeout >/dev/null 2>&1; then
+    limit=(timeout -k 10 "${CITYGUIDE_SWIFT_TEST_TIMEOUT:-1200}")
+fi
+scripts/swift-run.sh -C ios ${limit[@]+"${limit[@]}"} swift test ${flags[@]+"${flags[@]}"}
