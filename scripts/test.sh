@@ -22,3 +22,6 @@ cargo clippy --workspace --all-targets --locked -- -D warnings
 
 step "Rust tests"
 cargo test --workspace --locked
+
+step "Swift tests (ios/; prepares a Swift toolchain itself on Linux, cached outside the repository)"
+scripts/test-swift.sh

@@ -1,27 +1,30 @@
 //! # cityguide-ffi
 //!
 //! UniFFI bindings of the cityguide core for Kotlin and Swift. This crate holds no logic of its own: it converts
-//! core types into records that read naturally on each platform and core errors into one public error type, and
-//! guarantees that nothing panics across the boundary.
+//! core types into records that read naturally on each platform, maps core errors into one public error type whose
+//! messages never contain positions or URLs, adapts the apps' HTTP stacks (a foreign trait) to the core's transport,
+//! and guarantees that nothing panics across the boundary (every exported function runs inside a panic guard).
+//!
+//! The exported surface: [`Guide`] (open with a [`GuideConfig`]; cities, queries, tours, user data, updates),
+//! [`ProximityTracker`], [`CancelToken`], the foreign traits [`Transport`] and [`ProgressListener`], the error
+//! [`GuideError`], and the free functions [`inspect_pack`] and [`debug_panic_for_tests`].
 
 uniffi::setup_scaffolding!();
 
-/// Why a call into the guide failed. Messages never contain coordinates or URLs.
-#[derive(Debug, thiserror::Error, uniffi::Error)]
-pub enum GuideError {
-    /// The content pack is damaged, of another format or breaks an invariant.
-    #[error("invalid pack: {reason}")]
-    InvalidPack {
-        /// What is wrong.
-        reason: String,
-    },
-    /// A bug in the core; the call had no effect.
-    #[error("internal error: {reason}")]
-    Internal {
-        /// What happened.
-        reason: String,
-    },
-}
+mod error;
+mod guide;
+mod transport;
+mod types;
+
+pub use error::GuideError;
+pub use guide::{
+    CancelToken, Geofence, GeofencePlan, Guide, LocationFix, ProgressListener, ProximityConfig, ProximityEvent,
+    ProximityTracker,
+};
+pub use transport::{ByteRange, HttpHeader, HttpMethod, HttpRequest, HttpResponse, Transport, TransportError};
+pub use types::*;
+
+use error::guard;
 
 /// What a content pack holds, for a pack list or an install prompt.
 #[derive(Debug, Clone, PartialEq, uniffi::Record)]
@@ -47,8 +50,7 @@ pub struct PackSummary {
 pub fn inspect_pack(bytes: Vec<u8>) -> Result<PackSummary, GuideError> {
     guard(|| {
         let size = bytes.len() as u64;
-        let pack = cityguide_core::pack::PackFile::from_bytes(bytes)
-            .map_err(|e| GuideError::InvalidPack { reason: e.to_string() })?;
+        let pack = cityguide_core::pack::PackFile::from_bytes(bytes)?;
         let p = pack.pack();
         let meta = p.meta();
         Ok(PackSummary {
@@ -63,31 +65,15 @@ pub fn inspect_pack(bytes: Vec<u8>) -> Result<PackSummary, GuideError> {
     })
 }
 
-/// Runs `f`, turning a panic into [`GuideError::Internal`] so it never unwinds into Kotlin or Swift.
-fn guard<T>(f: impl FnOnce() -> Result<T, GuideError>) -> Result<T, GuideError> {
-    std::panic::catch_unwind(std::panic::AssertUnwindSafe(f)).unwrap_or_else(|panic| {
-        let reason = panic
-            .downcast_ref::<&str>()
-            .map(|s| (*s).to_owned())
-            .or_else(|| panic.downcast_ref::<String>().cloned())
-            .unwrap_or_else(|| "unexpected failure".to_owned());
-        Err(GuideError::Internal { reason })
-    })
+/// **For tests only.** Panics inside the library on purpose, so Kotlin and Swift tests can prove that a panic
+/// arrives as `GuideError.Internal` and never crashes the app. Apps must not call it.
+#[uniffi::export]
+pub fn debug_panic_for_tests() -> Result<(), GuideError> {
+    guard(|| panic!("deliberate panic for tests"))
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn garbage_is_an_error_not_a_crash() {
-        let err = inspect_pack(vec![1, 2, 3, 4, 5, 6, 7, 8, 9]).err();
-        assert!(matches!(err, Some(GuideError::InvalidPack { .. })), "{err:?}");
-    }
-
-    #[test]
-    fn a_panic_becomes_an_internal_error() {
-        let r: Result<(), GuideError> = guard(|| panic!("boom"));
-        assert!(matches!(r, Err(GuideError::Internal { reason }) if reason == "boom"));
-    }
+/// The version of the library, e.g. "0.1.0".
+#[uniffi::export]
+pub fn library_version() -> String {
+    env!("CARGO_PKG_VERSION").to_owned()
 }

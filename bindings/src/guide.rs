@@ -1,0 +1,657 @@
+//! The exported `Guide` object and its companions (`CancelToken`, `ProgressListener`, `ProximityTracker`): one
+//! method per core call, converting arguments and results, every body inside [`guard`] so no panic crosses the FFI.
+
+use std::path::Path;
+use std::sync::{Arc, Mutex};
+
+use chrono::{DateTime, Utc};
+use cityguide_core::catalog::PublicKey;
+use cityguide_core::guide as core;
+use cityguide_core::proximity as prox;
+use cityguide_core::sync::{Caps, SyncConfig, Syncer};
+
+use crate::error::{GuideError, guard};
+use crate::transport::{Adapter, Transport};
+use crate::types::*;
+
+/// The guide: the one object an app holds. Safe to share between threads; every call is blocking, so call it off
+/// the main thread (the Kotlin and Swift layers do).
+#[derive(uniffi::Object)]
+pub struct Guide {
+    inner: core::Guide,
+    sync: Option<SyncConfig>,
+    transport: Option<Arc<dyn Transport>>,
+}
+
+impl std::fmt::Debug for Guide {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Guide").field("updates", &self.sync.is_some()).finish()
+    }
+}
+
+fn instant(unix_s: Option<i64>) -> Result<DateTime<Utc>, GuideError> {
+    match unix_s {
+        None => Ok(Utc::now()),
+        Some(s) => DateTime::from_timestamp(s, 0)
+            .ok_or_else(|| GuideError::InvalidArgument { reason: "time is out of range".into() }),
+    }
+}
+
+fn filter(f: Option<PlaceFilter>) -> Result<core::PlaceFilter, GuideError> {
+    let f = f.unwrap_or_default();
+    Ok(core::PlaceFilter {
+        categories: f.categories,
+        accessibility: f.accessibility.into_iter().map(Into::into).collect(),
+        open_at: f.open_at.map(|s| instant(Some(s))).transpose()?,
+    })
+}
+
+fn limit(n: u32) -> usize {
+    // Lists are for screens: more than this is a mistake, not a request.
+    n.min(10_000) as usize
+}
+
+fn non_empty(name: &str, value: &str) -> Result<(), GuideError> {
+    if value.is_empty() {
+        return Err(GuideError::InvalidArgument { reason: format!("{name} must not be empty") });
+    }
+    Ok(())
+}
+
+impl Guide {
+    fn syncer_parts(&self) -> Result<(&SyncConfig, Adapter), GuideError> {
+        let config = self.sync.as_ref().ok_or_else(|| GuideError::UpdatesNotConfigured {
+            reason: "the guide was opened without a catalog URL and trusted keys".into(),
+        })?;
+        let transport = self.transport.clone().ok_or_else(|| GuideError::UpdatesNotConfigured {
+            reason: "the guide was opened without a transport".into(),
+        })?;
+        Ok((config, Adapter(transport)))
+    }
+
+    /// The core guide, for Rust callers that embed the bindings crate.
+    pub fn core(&self) -> &core::Guide {
+        &self.inner
+    }
+}
+
+#[uniffi::export]
+impl Guide {
+    /// Opens the guide in `config.dataDir` (created if missing): migrates the database, loads the installed cities
+    /// and cleans up after an interrupted install. `transport` makes the network calls of updates; without one the
+    /// guide works offline and only side-loads packs.
+    #[uniffi::constructor(default(transport = None))]
+    pub fn open(config: GuideConfig, transport: Option<Arc<dyn Transport>>) -> Result<Arc<Self>, GuideError> {
+        guard(|| {
+            non_empty("the data directory", &config.data_dir)?;
+            let keys = config
+                .trusted_keys
+                .iter()
+                .map(|k| k.parse::<PublicKey>().map_err(GuideError::from))
+                .collect::<Result<Vec<_>, _>>()?;
+            let sync = match config.catalog_url {
+                Some(url) => {
+                    if keys.is_empty() {
+                        return Err(GuideError::InvalidArgument {
+                            reason: "a catalog URL needs at least one trusted publisher key".into(),
+                        });
+                    }
+                    let l = config.limits.unwrap_or_default();
+                    if l.chunk_bytes == 0 {
+                        return Err(GuideError::InvalidArgument { reason: "chunk size must be positive".into() });
+                    }
+                    Some(SyncConfig {
+                        catalog_url: url,
+                        trusted_keys: keys,
+                        caps: Caps {
+                            catalog: l.catalog_bytes,
+                            pack: l.pack_bytes,
+                            delta: l.delta_bytes,
+                            chunk: l.chunk_bytes,
+                        },
+                    })
+                }
+                None => None,
+            };
+            let inner =
+                core::Guide::open(core::GuideConfig { data_dir: config.data_dir.into(), languages: config.languages })?;
+            Ok(Arc::new(Guide { inner, sync, transport }))
+        })
+    }
+
+    /// The reader's languages, most preferred first.
+    pub fn languages(&self) -> Result<Vec<String>, GuideError> {
+        guard(|| Ok(self.inner.languages()))
+    }
+
+    /// Changes the reader's languages (most preferred first); texts fall back to the pack's default language.
+    pub fn set_languages(&self, languages: Vec<String>) -> Result<(), GuideError> {
+        guard(|| Ok(self.inner.set_languages(&languages)?))
+    }
+
+    /// Every installed city.
+    pub fn installed_cities(&self) -> Result<Vec<InstalledCity>, GuideError> {
+        guard(|| Ok(self.inner.installed()?.into_iter().map(Into::into).collect()))
+    }
+
+    /// One installed city.
+    pub fn installed_city(&self, city_id: String) -> Result<InstalledCity, GuideError> {
+        guard(|| Ok(self.inner.installed_city(&city_id)?.into()))
+    }
+
+    /// Verifies a pack file completely and installs it (side-loading, no network). Atomic: on any error the
+    /// previous version stays active.
+    pub fn install_pack_file(&self, path: String) -> Result<InstalledCity, GuideError> {
+        guard(|| {
+            non_empty("the pack path", &path)?;
+            Ok(self.inner.install_pack_file(Path::new(&path))?.into())
+        })
+    }
+
+    /// Verifies pack bytes completely and installs them. Atomic: on any error the previous version stays active.
+    pub fn install_pack_bytes(&self, bytes: Vec<u8>) -> Result<InstalledCity, GuideError> {
+        guard(|| Ok(self.inner.install_pack_bytes(bytes)?.into()))
+    }
+
+    /// Removes a city's pack. The user's favourites, visits and notes for it are kept.
+    pub fn remove_city(&self, city_id: String) -> Result<(), GuideError> {
+        guard(|| Ok(self.inner.remove_city(&city_id)?))
+    }
+
+    /// Places nearest to `at`, nearest first, that pass `filter`.
+    #[uniffi::method(default(filter = None))]
+    pub fn nearby(
+        &self,
+        city_id: String,
+        at: Position,
+        limit: u32,
+        filter: Option<PlaceFilter>,
+    ) -> Result<Vec<PlaceSummary>, GuideError> {
+        guard(|| {
+            let q = core::NearbyQuery {
+                at: at.tuple(),
+                limit: self::limit(limit),
+                radius_m: None,
+                filter: self::filter(filter)?,
+            };
+            Ok(self.inner.nearby(&city_id, &q, None)?.into_iter().map(Into::into).collect())
+        })
+    }
+
+    /// Places within `radiusM` metres of `at`, nearest first, at most `limit`.
+    #[uniffi::method(default(filter = None))]
+    pub fn within_radius(
+        &self,
+        city_id: String,
+        at: Position,
+        radius_m: f64,
+        limit: u32,
+        filter: Option<PlaceFilter>,
+    ) -> Result<Vec<PlaceSummary>, GuideError> {
+        guard(|| {
+            if !(radius_m.is_finite() && radius_m >= 0.0) {
+                return Err(GuideError::InvalidArgument { reason: "the radius must be a non-negative number".into() });
+            }
+            let q = core::NearbyQuery {
+                at: at.tuple(),
+                limit: self::limit(limit),
+                radius_m: Some(radius_m),
+                filter: self::filter(filter)?,
+            };
+            Ok(self.inner.nearby(&city_id, &q, None)?.into_iter().map(Into::into).collect())
+        })
+    }
+
+    /// Markers for a map viewport at a zoom level (0-22, Web-Mercator tiles): places close together at this zoom
+    /// are one marker with a count; most important first.
+    #[uniffi::method(default(filter = None))]
+    pub fn viewport(
+        &self,
+        city_id: String,
+        bounds: Bounds,
+        zoom: u8,
+        filter: Option<PlaceFilter>,
+    ) -> Result<Vec<MapMarker>, GuideError> {
+        guard(|| {
+            let values = [bounds.south, bounds.west, bounds.north, bounds.east];
+            if values.iter().any(|v| !v.is_finite()) || bounds.south > bounds.north {
+                return Err(GuideError::InvalidArgument {
+                    reason: "the viewport needs finite edges with south not above north".into(),
+                });
+            }
+            let markers = self.inner.viewport(&city_id, &bounds.into(), zoom.min(30), &self::filter(filter)?, None)?;
+            Ok(markers.into_iter().map(Into::into).collect())
+        })
+    }
+
+    /// Typeahead search in any script ("Катедрала", "katedrala"), best first; `near` ranks closer places higher and
+    /// fills in distances.
+    #[uniffi::method(default(near = None, limit = 20))]
+    pub fn search(
+        &self,
+        city_id: String,
+        text: String,
+        near: Option<Position>,
+        limit: u32,
+    ) -> Result<Vec<PlaceSummary>, GuideError> {
+        guard(|| {
+            if text.len() > 1_000 {
+                return Err(GuideError::InvalidArgument { reason: "a search text may have at most 1000 bytes".into() });
+            }
+            let found = self.inner.search(&city_id, &text, near.map(Position::tuple), self::limit(limit), None)?;
+            Ok(found.into_iter().map(Into::into).collect())
+        })
+    }
+
+    /// Everything about a place, with its opening status at `at` (Unix seconds; `null`: now).
+    #[uniffi::method(default(at = None))]
+    pub fn place(&self, city_id: String, place_id: String, at: Option<i64>) -> Result<PlaceDetail, GuideError> {
+        guard(|| Ok(self.inner.place(&city_id, &place_id, instant(at)?, None)?.into()))
+    }
+
+    /// Opening status of a place at `at` (Unix seconds; `null`: now).
+    #[uniffi::method(default(at = None))]
+    pub fn opening_status(
+        &self,
+        city_id: String,
+        place_id: String,
+        at: Option<i64>,
+    ) -> Result<OpeningStatus, GuideError> {
+        guard(|| Ok(self.inner.opening_status(&city_id, &place_id, instant(at)?)?.into()))
+    }
+
+    /// The city's categories, in id order.
+    pub fn categories(&self, city_id: String) -> Result<Vec<Category>, GuideError> {
+        guard(|| Ok(self.inner.categories(&city_id, None)?.into_iter().map(Into::into).collect()))
+    }
+
+    /// The city's tours.
+    pub fn tours(&self, city_id: String) -> Result<Vec<TourSummary>, GuideError> {
+        guard(|| Ok(self.inner.tours(&city_id, None)?.into_iter().map(Into::into).collect()))
+    }
+
+    /// One tour with its stops and path.
+    pub fn tour(&self, city_id: String, tour_id: String) -> Result<TourDetail, GuideError> {
+        guard(|| Ok(self.inner.tour(&city_id, &tour_id, None)?.into()))
+    }
+
+    /// Progress of a walker at `at` (fix accuracy `accuracyM` metres) on a tour. `hintM`, the previous `alongM`,
+    /// keeps the walker on the right leg where the path crosses itself.
+    #[uniffi::method(default(hint_m = None))]
+    pub fn tour_progress(
+        &self,
+        city_id: String,
+        tour_id: String,
+        at: Position,
+        accuracy_m: f64,
+        hint_m: Option<f64>,
+    ) -> Result<TourProgress, GuideError> {
+        guard(|| {
+            if !(accuracy_m.is_finite() && accuracy_m >= 0.0) {
+                return Err(GuideError::InvalidArgument { reason: "accuracy must be a non-negative number".into() });
+            }
+            let p = self.inner.tour_progress(
+                &city_id,
+                &tour_id,
+                at.tuple(),
+                accuracy_m,
+                hint_m.filter(|h| h.is_finite()),
+            )?;
+            let next_stop_place_id = match p.next_stop {
+                Some(i) => self.inner.tour(&city_id, &tour_id, None)?.stops.get(i).map(|s| s.id.clone()),
+                None => None,
+            };
+            Ok(TourProgress {
+                along_m: p.along_m,
+                distance_left_m: p.distance_left_m,
+                next_stop_index: p.next_stop.map(|i| i as u32),
+                next_stop_place_id,
+                distance_to_next_stop_m: p.distance_to_next_stop_m,
+                off_route_m: p.off_route_m,
+                off_route: p.off_route,
+                fraction_done: p.fraction_done,
+            })
+        })
+    }
+
+    /// A tracker of enter/exit events near this city's places, for one walking session.
+    #[uniffi::method(default(config = None))]
+    pub fn proximity_tracker(
+        self: Arc<Self>,
+        city_id: String,
+        config: Option<ProximityConfig>,
+    ) -> Result<Arc<ProximityTracker>, GuideError> {
+        guard(|| {
+            let pack_sha256 = self.inner.installed_city(&city_id)?.sha256;
+            let config = config.unwrap_or_default();
+            Ok(Arc::new(ProximityTracker {
+                guide: self.clone(),
+                city_id,
+                tracker: Mutex::new(TrackerState { tracker: prox::ProximityTracker::new(config.into()), pack_sha256 }),
+            }))
+        })
+    }
+
+    /// The regions to register as OS geofences from `at`: the nearest places plus one refresh region around the
+    /// user (leaving it means: plan again). `maxRegions` counts the refresh region (iOS allows 20, Android 100).
+    #[uniffi::method(default(max_regions = 20, radius_m = 40.0))]
+    pub fn geofences(
+        &self,
+        city_id: String,
+        at: Position,
+        max_regions: u32,
+        radius_m: f64,
+    ) -> Result<GeofencePlan, GuideError> {
+        guard(|| {
+            if !(at.lat.is_finite() && at.lon.is_finite() && at.lat.abs() <= 90.0 && at.lon.abs() <= 180.0) {
+                return Err(GuideError::InvalidArgument {
+                    reason: "position must be a latitude in -90..90 and a longitude in -180..180".into(),
+                });
+            }
+            let max = (max_regions as usize).min(1_000);
+            let nearest = self.inner.nearest_indices(&city_id, at.tuple(), max)?;
+            let summaries: Vec<(u32, PlaceSummary)> = nearest
+                .iter()
+                .map(|&(i, _)| Ok((i, self.inner.place_at(&city_id, i, None)?.into())))
+                .collect::<Result<_, GuideError>>()?;
+            let find = |i: u32| summaries.iter().find(|(j, _)| *j == i).map(|(_, s)| s);
+            let plan = prox::geofences(
+                at.tuple(),
+                max,
+                |_, _| nearest.clone(),
+                |i| find(i).map(|s| s.position.tuple()),
+                |_| None,
+                radius_m,
+            );
+            let region = |g: prox::Geofence| Geofence {
+                place_id: g.place.and_then(&find).map(|s| s.id.clone()),
+                center: Position { lat: g.lat, lon: g.lon },
+                radius_m: g.radius_m,
+            };
+            Ok(GeofencePlan { regions: plan.regions.into_iter().map(region).collect(), refresh: region(plan.refresh) })
+        })
+    }
+
+    /// Adds a place to the favourites (adding it twice is not an error).
+    pub fn add_favourite(&self, city_id: String, place_id: String) -> Result<(), GuideError> {
+        guard(|| Ok(self.inner.add_favourite(&city_id, &place_id)?))
+    }
+
+    /// Removes a favourite (removing one that is not there is not an error).
+    pub fn remove_favourite(&self, city_id: String, place_id: String) -> Result<(), GuideError> {
+        guard(|| Ok(self.inner.remove_favourite(&city_id, &place_id)?))
+    }
+
+    /// Favourites, newest first, including places a later pack removed (marked as such).
+    pub fn favourites(&self) -> Result<Vec<SavedPlace>, GuideError> {
+        guard(|| Ok(self.inner.favourites()?.into_iter().map(Into::into).collect()))
+    }
+
+    /// Records a visit to a place now.
+    pub fn mark_visited(&self, city_id: String, place_id: String) -> Result<(), GuideError> {
+        guard(|| Ok(self.inner.mark_visited(&city_id, &place_id)?))
+    }
+
+    /// Visits, newest first.
+    pub fn visits(&self) -> Result<Vec<SavedPlace>, GuideError> {
+        guard(|| Ok(self.inner.visits()?.into_iter().map(Into::into).collect()))
+    }
+
+    /// Sets the user's note on a place; an empty text deletes it.
+    pub fn set_note(&self, city_id: String, place_id: String, text: String) -> Result<(), GuideError> {
+        guard(|| Ok(self.inner.set_note(&city_id, &place_id, &text)?))
+    }
+
+    /// Notes, newest first.
+    pub fn notes(&self) -> Result<Vec<SavedPlace>, GuideError> {
+        guard(|| Ok(self.inner.notes()?.into_iter().map(Into::into).collect()))
+    }
+
+    /// Fetches and verifies the signed catalog and says what updating each city would do. Network through the
+    /// guide's transport.
+    pub fn check_for_updates(&self) -> Result<Vec<UpdateInfo>, GuideError> {
+        guard(|| {
+            let (config, transport) = self.syncer_parts()?;
+            let infos = Syncer::new(&self.inner, &transport, config).check(Utc::now().timestamp())?;
+            Ok(infos.into_iter().map(Into::into).collect())
+        })
+    }
+
+    /// Installs or updates one city from the catalog: a delta when one fits, else the full pack; everything verified
+    /// before an atomic switch. `listener` hears the bytes downloaded; `cancel` stops the update between chunks with
+    /// `GuideError.Cancelled`. On any error the installed city is unchanged.
+    #[uniffi::method(default(listener = None, cancel = None))]
+    pub fn update_city(
+        &self,
+        city_id: String,
+        listener: Option<Arc<dyn ProgressListener>>,
+        cancel: Option<Arc<CancelToken>>,
+    ) -> Result<UpdateOutcome, GuideError> {
+        guard(|| {
+            let (config, transport) = self.syncer_parts()?;
+            let token = cancel.map(|c| c.0.clone()).unwrap_or_default();
+            let progress = |done: u64, total: u64| {
+                if let Some(l) = &listener {
+                    l.on_progress(done, total);
+                }
+            };
+            let outcome = Syncer::new(&self.inner, &transport, config).update(
+                &city_id,
+                Utc::now().timestamp(),
+                &progress,
+                &token,
+            )?;
+            Ok(outcome.into())
+        })
+    }
+}
+
+/// Receives download progress of an update; called on the updating thread.
+#[uniffi::export(with_foreign)]
+pub trait ProgressListener: Send + Sync {
+    /// `doneBytes` of `totalBytes` of the current file have arrived.
+    fn on_progress(&self, done_bytes: u64, total_bytes: u64);
+}
+
+/// Cancels a running update from any thread.
+#[derive(Debug, Default, uniffi::Object)]
+pub struct CancelToken(cityguide_core::sync::CancelToken);
+
+#[uniffi::export]
+impl CancelToken {
+    /// A token that is not cancelled.
+    #[uniffi::constructor]
+    pub fn new() -> Arc<Self> {
+        Arc::new(Self::default())
+    }
+
+    /// Asks the update using this token to stop (it stops before the next chunk).
+    pub fn cancel(&self) {
+        self.0.cancel();
+    }
+
+    /// Whether `cancel` was called.
+    pub fn is_cancelled(&self) -> bool {
+        self.0.is_cancelled()
+    }
+}
+
+/// Thresholds of a proximity tracker. The defaults suit a walking tourist.
+#[derive(Debug, Clone, Copy, PartialEq, uniffi::Record)]
+pub struct ProximityConfig {
+    /// Radius within which a place is entered, metres.
+    #[uniffi(default = 40.0)]
+    pub enter_radius_m: f64,
+    /// Radius beyond which an entered place is left, metres (larger than the enter radius: hysteresis).
+    #[uniffi(default = 70.0)]
+    pub exit_radius_m: f64,
+    /// How long the walker must stay inside before the place counts as entered, milliseconds.
+    #[uniffi(default = 5000)]
+    pub min_dwell_ms: i64,
+    /// No second enter event for the same place within this time, milliseconds.
+    #[uniffi(default = 1800000)]
+    pub cooldown_ms: i64,
+    /// Fixes less accurate than this are ignored, metres.
+    #[uniffi(default = 100.0)]
+    pub max_accuracy_m: f64,
+}
+
+impl Default for ProximityConfig {
+    fn default() -> Self {
+        let d = prox::ProximityConfig::default();
+        ProximityConfig {
+            enter_radius_m: d.enter_radius_m,
+            exit_radius_m: d.exit_radius_m,
+            min_dwell_ms: d.min_dwell_ms,
+            cooldown_ms: d.cooldown_ms,
+            max_accuracy_m: d.max_accuracy_m,
+        }
+    }
+}
+
+impl From<ProximityConfig> for prox::ProximityConfig {
+    fn from(c: ProximityConfig) -> Self {
+        prox::ProximityConfig {
+            enter_radius_m: c.enter_radius_m,
+            exit_radius_m: c.exit_radius_m,
+            min_dwell_ms: c.min_dwell_ms,
+            cooldown_ms: c.cooldown_ms,
+            max_accuracy_m: c.max_accuracy_m,
+            ..prox::ProximityConfig::default()
+        }
+    }
+}
+
+/// One position fix from the phone's location service.
+#[derive(Debug, Clone, Copy, PartialEq, uniffi::Record)]
+pub struct LocationFix {
+    /// Where.
+    pub position: Position,
+    /// Horizontal accuracy, metres (the platform's 68 % radius).
+    pub accuracy_m: f64,
+    /// When, milliseconds since the Unix epoch.
+    pub time_ms: i64,
+}
+
+/// Something that happened near a place.
+#[derive(Debug, Clone, PartialEq, uniffi::Enum)]
+pub enum ProximityEvent {
+    /// The walker entered the place's surroundings and stayed for the dwell time.
+    Enter {
+        /// The place.
+        place: PlaceSummary,
+        /// Distance at the fix that confirmed the entry, metres.
+        distance_m: f64,
+        /// Time of that fix, milliseconds since the Unix epoch.
+        time_ms: i64,
+    },
+    /// The walker left a place they had entered.
+    Exit {
+        /// The place.
+        place: PlaceSummary,
+        /// Time of the fix that showed the walker outside, milliseconds since the Unix epoch.
+        time_ms: i64,
+    },
+}
+
+/// One circular region to register with the OS.
+#[derive(Debug, Clone, PartialEq, uniffi::Record)]
+pub struct Geofence {
+    /// The place it watches; `null` for the refresh region.
+    pub place_id: Option<String>,
+    /// Centre.
+    pub center: Position,
+    /// Radius, metres.
+    pub radius_m: f64,
+}
+
+/// The regions the OS should watch now.
+#[derive(Debug, Clone, PartialEq, uniffi::Record)]
+pub struct GeofencePlan {
+    /// Place regions, nearest first.
+    pub regions: Vec<Geofence>,
+    /// Centred on the user, reaching the farthest chosen place: leaving it means plan again.
+    pub refresh: Geofence,
+}
+
+/// Turns position fixes into enter/exit events near one city's places, robust against GPS noise (accuracy,
+/// hysteresis, dwell time, cooldown). Thread-safe; one per walking session.
+#[derive(uniffi::Object)]
+pub struct ProximityTracker {
+    guide: Arc<Guide>,
+    city_id: String,
+    tracker: Mutex<TrackerState>,
+}
+
+/// The core tracker and the pack it refers to: place indices are only meaningful within one pack version.
+struct TrackerState {
+    tracker: prox::ProximityTracker,
+    pack_sha256: String,
+}
+
+impl std::fmt::Debug for ProximityTracker {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ProximityTracker").field("city_id", &self.city_id).finish()
+    }
+}
+
+#[uniffi::export]
+impl ProximityTracker {
+    /// Feeds one fix; returns the events it causes, in order. Fixes that are invalid, too inaccurate or not newer
+    /// than the last one are ignored (no events).
+    pub fn update(&self, fix: LocationFix) -> Result<Vec<ProximityEvent>, GuideError> {
+        guard(|| {
+            let g = &self.guide.inner;
+            let city = self.city_id.as_str();
+            let core_fix = prox::Fix {
+                lat: fix.position.lat,
+                lon: fix.position.lon,
+                accuracy_m: fix.accuracy_m,
+                time_ms: fix.time_ms,
+            };
+            let mut state = self.tracker.lock().unwrap_or_else(|e| e.into_inner());
+            // Place indices belong to one pack: after an update the tracker starts afresh rather than report an
+            // exit from whatever place now has an old index.
+            let sha = g.installed_city(city)?.sha256;
+            if sha != state.pack_sha256 {
+                state.tracker.reset();
+                state.pack_sha256 = sha;
+            }
+            let events = state.tracker.update(
+                core_fix,
+                |at, r| g.proximity_candidates(city, at, r).unwrap_or_default(),
+                |_| None,
+            );
+            let place = |i: u32| -> Result<PlaceSummary, GuideError> { Ok(g.place_at(city, i, None)?.into()) };
+            events
+                .into_iter()
+                .map(|e| {
+                    Ok(match e {
+                        prox::ProximityEvent::Enter { place: i, distance_m, time_ms } => {
+                            ProximityEvent::Enter { place: place(i)?, distance_m, time_ms }
+                        }
+                        prox::ProximityEvent::Exit { place: i, time_ms } => {
+                            ProximityEvent::Exit { place: place(i)?, time_ms }
+                        }
+                    })
+                })
+                .collect()
+        })
+    }
+
+    /// Places entered and not yet left.
+    pub fn inside(&self) -> Result<Vec<PlaceSummary>, GuideError> {
+        guard(|| {
+            let inside = self.tracker.lock().unwrap_or_else(|e| e.into_inner()).tracker.inside();
+            inside.into_iter().map(|i| Ok(self.guide.inner.place_at(&self.city_id, i, None)?.into())).collect()
+        })
+    }
+
+    /// Forgets everything (a new walking session).
+    pub fn reset(&self) -> Result<(), GuideError> {
+        guard(|| {
+            self.tracker.lock().unwrap_or_else(|e| e.into_inner()).tracker.reset();
+            Ok(())
+        })
+    }
+}
