@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Runs every test of the project from a fresh clone on a fresh machine; installs what it needs itself.
+# Runs every test of the project (Rust, then the Kotlin library on the JVM) from a fresh clone on a fresh machine;
+# installs what it needs itself.
 # Exit status is non-zero if any step fails.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
@@ -22,6 +23,9 @@ cargo clippy --workspace --all-targets --locked -- -D warnings
 
 step "Rust tests"
 cargo test --workspace --locked
+
+step "Kotlin: bindings fresh, generated code compiles without warnings, JVM end-to-end tests (installs a JDK and Maven if missing)"
+scripts/test-kotlin.sh
 
 step "Swift tests (ios/; prepares a Swift toolchain itself on Linux, cached outside the repository)"
 scripts/test-swift.sh
