@@ -7,6 +7,7 @@
 //! [`scrub`] enforces that for every message built from text we do not control.
 
 use cityguide_core::catalog::CatalogError;
+use cityguide_core::citizen::CitizenError;
 use cityguide_core::guide::GuideError as CoreGuideError;
 use cityguide_core::pack::PackError;
 use cityguide_core::store::StoreError;
@@ -76,6 +77,12 @@ pub enum GuideError {
     #[error("updates are not configured: {reason}")]
     UpdatesNotConfigured {
         /// What is missing.
+        reason: String,
+    },
+    /// The user has not allowed what the call needs (downloading updates, sending reports); nothing was sent.
+    #[error("consent needed: {reason}")]
+    ConsentRequired {
+        /// Which consent is missing and where the user turns it on.
         reason: String,
     },
     /// No network, or the server cannot be reached.
@@ -200,7 +207,20 @@ impl From<SyncError> for GuideError {
                 GuideError::DownloadRejected { file: scrub(&what), reason: scrub(&reason) }
             }
             SyncError::Cancelled => GuideError::Cancelled,
+            SyncError::ConsentRequired => {
+                GuideError::ConsentRequired { reason: SyncError::ConsentRequired.to_string() }
+            }
             SyncError::Guide(g) => g.into(),
+        }
+    }
+}
+
+impl From<CitizenError> for GuideError {
+    fn from(e: CitizenError) -> Self {
+        match e {
+            CitizenError::Guide(g) => g.into(),
+            CitizenError::ConsentRequired { .. } => GuideError::ConsentRequired { reason: scrub(&e.to_string()) },
+            other => GuideError::InvalidArgument { reason: scrub(&other.to_string()) },
         }
     }
 }

@@ -372,6 +372,16 @@ impl Guide {
         })
     }
 
+    /// What the user has allowed; everything is off until the user turns it on.
+    pub fn consent(&self) -> Result<ConsentSettings, GuideError> {
+        guard(|| Ok(self.inner.consent()?.into()))
+    }
+
+    /// Grants or withdraws one consent. Without `Updates`, update checks and downloads make no request at all.
+    pub fn set_consent(&self, scope: ConsentScope, granted: bool) -> Result<ConsentSettings, GuideError> {
+        guard(|| Ok(self.inner.set_consent(scope.into(), granted, Utc::now().timestamp())?.into()))
+    }
+
     /// Adds a place to the favourites (adding it twice is not an error).
     pub fn add_favourite(&self, city_id: String, place_id: String) -> Result<(), GuideError> {
         guard(|| Ok(self.inner.add_favourite(&city_id, &place_id)?))

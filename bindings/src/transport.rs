@@ -118,7 +118,37 @@ pub(crate) const REQUEST_TIMEOUT_MS: u32 = 15_000;
 /// The app's transport as the core's [`CoreTransport`].
 pub(crate) struct Adapter(pub Arc<dyn Transport>);
 
+impl Adapter {
+    fn call(&self, request: HttpRequest) -> Result<Fetched, CoreTransportError> {
+        let max_bytes = request.max_response_bytes;
+        let response = self.0.send(request).map_err(|e| match e {
+            TransportError::Offline => CoreTransportError::Offline,
+            TransportError::Timeout => CoreTransportError::Timeout,
+            TransportError::TooLarge { max_bytes } => CoreTransportError::TooLarge { max: max_bytes },
+            TransportError::Other { reason } => CoreTransportError::Other(reason),
+        })?;
+        // The contract is the app's to keep, but a body beyond the cap never reaches the core.
+        if response.body.len() as u64 > max_bytes {
+            return Err(CoreTransportError::TooLarge { max: max_bytes });
+        }
+        Ok(Fetched { status: response.status, body: response.body, total_size: response.total_size })
+    }
+}
+
 impl CoreTransport for Adapter {
+    fn post(&self, url: &str, content_type: &str, body: &[u8], max_bytes: u64) -> Result<Fetched, CoreTransportError> {
+        self.call(HttpRequest {
+            method: HttpMethod::Post,
+            url: url.to_owned(),
+            range: None,
+            max_response_bytes: max_bytes,
+            timeout_ms: REQUEST_TIMEOUT_MS,
+            headers: Vec::new(),
+            body: Some(body.to_vec()),
+            content_type: Some(content_type.to_owned()),
+        })
+    }
+
     fn get(&self, url: &str, range: Option<(u64, u64)>, max_bytes: u64) -> Result<Fetched, CoreTransportError> {
         let request = HttpRequest {
             method: HttpMethod::Get,

@@ -654,3 +654,41 @@ impl From<cityguide_core::sync::UpdateOutcome> for UpdateOutcome {
         }
     }
 }
+
+/// A consent the user can give or withdraw.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, uniffi::Enum)]
+pub enum ConsentScope {
+    /// Download catalogs, packs and deltas from the publisher.
+    Updates,
+    /// Send feedback reports and consultation ballots to the city.
+    Feedback,
+    /// Attach the user's position to a report the user chose to locate.
+    Location,
+}
+
+impl From<ConsentScope> for cityguide_core::citizen::ConsentScope {
+    fn from(s: ConsentScope) -> Self {
+        match s {
+            ConsentScope::Updates => Self::Updates,
+            ConsentScope::Feedback => Self::Feedback,
+            ConsentScope::Location => Self::Location,
+        }
+    }
+}
+
+/// What the user has allowed.
+#[derive(Debug, Clone, PartialEq, uniffi::Record)]
+pub struct ConsentSettings {
+    /// Downloading updates is allowed.
+    pub updates: bool,
+    /// Sending reports and ballots is allowed.
+    pub feedback: bool,
+    /// Attaching a position to a located report is allowed.
+    pub location: bool,
+}
+
+impl From<cityguide_core::citizen::Consent> for ConsentSettings {
+    fn from(c: cityguide_core::citizen::Consent) -> Self {
+        ConsentSettings { updates: c.updates, feedback: c.feedback, location: c.location }
+    }
+}

@@ -113,8 +113,13 @@ impl Fixture {
     }
 
     fn guide(&self, transport: &Arc<SiteTransport>) -> Arc<Guide> {
-        Guide::open(self.config(vec![self.key.public().to_string()]), Some(transport.clone() as Arc<dyn Transport>))
-            .expect("open")
+        let guide = Guide::open(
+            self.config(vec![self.key.public().to_string()]),
+            Some(transport.clone() as Arc<dyn Transport>),
+        )
+        .expect("open");
+        guide.set_consent(ConsentScope::Updates, true).expect("consent");
+        guide
     }
 }
 
@@ -224,6 +229,7 @@ fn a_catalog_signed_by_another_key_is_refused_without_leaking_the_url() {
     let transport = SiteTransport::new(&f.site);
     let other = SigningKeyPair::generate().public().to_string();
     let guide = Guide::open(f.config(vec![other]), Some(transport as Arc<dyn Transport>)).expect("open");
+    guide.set_consent(ConsentScope::Updates, true).expect("consent");
     let err = guide.update_city("mini".into(), None, None).expect_err("untrusted");
     assert_eq!(err, GuideError::UntrustedCatalog);
     assert_clean(&err);
@@ -262,6 +268,7 @@ fn a_body_beyond_the_cap_is_refused_even_if_the_transport_returns_it() {
     let mut config = f.config(vec![f.key.public().to_string()]);
     config.limits = Some(DownloadLimits { catalog_bytes: 1000, ..DownloadLimits::default() });
     let guide = Guide::open(config, Some(Arc::new(Flood) as Arc<dyn Transport>)).expect("open");
+    guide.set_consent(ConsentScope::Updates, true).expect("consent");
     let err = guide.check_for_updates().expect_err("too large");
     assert!(matches!(&err, GuideError::Network { reason } if reason.contains("1000")), "{err:?}");
 }
@@ -381,4 +388,19 @@ fn a_panic_inside_the_library_arrives_as_an_internal_error() {
     assert_eq!(err, GuideError::Internal { reason: "deliberate panic for tests".into() });
     // The library still works afterwards.
     assert!(matches!(inspect_pack(vec![0; 16]), Err(GuideError::InvalidPack { .. })));
+}
+
+#[test]
+fn without_the_updates_consent_no_request_is_made() {
+    let f = Fixture::new();
+    let transport = SiteTransport::new(&f.site);
+    let guide = Guide::open(f.config(vec![f.key.public().to_string()]), Some(transport.clone() as Arc<dyn Transport>))
+        .expect("open");
+    assert_eq!(guide.consent().expect("consent"), ConsentSettings { updates: false, feedback: false, location: false });
+    let err = guide.update_city("mini".into(), None, None).expect_err("no consent");
+    assert!(matches!(&err, GuideError::ConsentRequired { .. }), "{err:?}");
+    assert!(guide.installed_cities().expect("installed").is_empty());
+    assert_eq!(transport.requests.load(Ordering::SeqCst), 0, "no request without consent");
+    guide.set_consent(ConsentScope::Updates, true).expect("consent");
+    assert_eq!(guide.update_city("mini".into(), None, None).expect("update").city.city_id, "mini");
 }

@@ -237,6 +237,17 @@ public final class CityGuide: Sendable {
 
     // MARK: The user's places
 
+    /// What the user has allowed; everything is off until the user turns it on.
+    public func consent() async throws -> ConsentSettings {
+        try await background { try self.ffi.consent() }
+    }
+
+    /// Grants or withdraws one consent; without `.updates` no update request leaves the phone.
+    @discardableResult
+    public func setConsent(_ scope: ConsentScope, granted: Bool) async throws -> ConsentSettings {
+        try await background { try self.ffi.setConsent(scope: scope, granted: granted) }
+    }
+
     /// Saves a place as a favourite.
     public func addFavourite(city cityId: String, place placeId: String) async throws {
         try await background { try self.ffi.addFavourite(cityId: cityId, placeId: placeId) }

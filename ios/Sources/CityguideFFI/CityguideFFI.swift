@@ -834,6 +834,11 @@ public protocol GuideProtocol: AnyObject, Sendable {
     func checkForUpdates() throws  -> [UpdateInfo]
     
     /**
+     * What the user has allowed; everything is off until the user turns it on.
+     */
+    func consent() throws  -> ConsentSettings
+    
+    /**
      * Favourites, newest first, including places a later pack removed (marked as such).
      */
     func favourites() throws  -> [SavedPlace]
@@ -915,6 +920,11 @@ public protocol GuideProtocol: AnyObject, Sendable {
      * fills in distances.
      */
     func search(cityId: String, text: String, near: Position?, limit: UInt32) throws  -> [PlaceSummary]
+    
+    /**
+     * Grants or withdraws one consent. Without `Updates`, update checks and downloads make no request at all.
+     */
+    func setConsent(scope: ConsentScope, granted: Bool) throws  -> ConsentSettings
     
     /**
      * Changes the reader's languages (most preferred first); texts fall back to the pack's default language.
@@ -1072,6 +1082,18 @@ open func checkForUpdates()throws  -> [UpdateInfo]  {
     return try  FfiConverterSequenceTypeUpdateInfo.lift(try rustCallWithError(FfiConverterTypeGuideError_lift) {
         uniffiCallStatus in
     uniffi_cityguide_ffi_fn_method_guide_check_for_updates(
+            self.uniffiCloneHandle(),uniffiCallStatus
+    )
+})
+}
+    
+    /**
+     * What the user has allowed; everything is off until the user turns it on.
+     */
+open func consent()throws  -> ConsentSettings  {
+    return try  FfiConverterTypeConsentSettings_lift(try rustCallWithError(FfiConverterTypeGuideError_lift) {
+        uniffiCallStatus in
+    uniffi_cityguide_ffi_fn_method_guide_consent(
             self.uniffiCloneHandle(),uniffiCallStatus
     )
 })
@@ -1293,6 +1315,20 @@ open func search(cityId: String, text: String, near: Position? = nil, limit: UIn
         FfiConverterString.lower(text),
         FfiConverterOptionTypePosition.lower(near),
         FfiConverterUInt32.lower(limit),uniffiCallStatus
+    )
+})
+}
+    
+    /**
+     * Grants or withdraws one consent. Without `Updates`, update checks and downloads make no request at all.
+     */
+open func setConsent(scope: ConsentScope, granted: Bool)throws  -> ConsentSettings  {
+    return try  FfiConverterTypeConsentSettings_lift(try rustCallWithError(FfiConverterTypeGuideError_lift) {
+        uniffiCallStatus in
+    uniffi_cityguide_ffi_fn_method_guide_set_consent(
+            self.uniffiCloneHandle(),
+        FfiConverterTypeConsentScope_lower(scope),
+        FfiConverterBool.lower(granted),uniffiCallStatus
     )
 })
 }
@@ -2496,6 +2532,85 @@ public func FfiConverterTypeCategoryRef_lift(_ buf: RustBuffer) throws -> Catego
 #endif
 public func FfiConverterTypeCategoryRef_lower(_ value: CategoryRef) -> RustBuffer {
     return FfiConverterTypeCategoryRef.lower(value)
+}
+
+
+/**
+ * What the user has allowed.
+ */
+public struct ConsentSettings: Equatable, Hashable {
+    /**
+     * Downloading updates is allowed.
+     */
+    public var updates: Bool
+    /**
+     * Sending reports and ballots is allowed.
+     */
+    public var feedback: Bool
+    /**
+     * Attaching a position to a located report is allowed.
+     */
+    public var location: Bool
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(
+        /**
+         * Downloading updates is allowed.
+         */updates: Bool, 
+        /**
+         * Sending reports and ballots is allowed.
+         */feedback: Bool, 
+        /**
+         * Attaching a position to a located report is allowed.
+         */location: Bool) {
+        self.updates = updates
+        self.feedback = feedback
+        self.location = location
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension ConsentSettings: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeConsentSettings: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> ConsentSettings {
+        return
+            try ConsentSettings(
+                updates: FfiConverterBool.read(from: &buf), 
+                feedback: FfiConverterBool.read(from: &buf), 
+                location: FfiConverterBool.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: ConsentSettings, into buf: inout [UInt8]) {
+        FfiConverterBool.write(value.updates, into: &buf)
+        FfiConverterBool.write(value.feedback, into: &buf)
+        FfiConverterBool.write(value.location, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeConsentSettings_lift(_ buf: RustBuffer) throws -> ConsentSettings {
+    return try FfiConverterTypeConsentSettings.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeConsentSettings_lower(_ value: ConsentSettings) -> RustBuffer {
+    return FfiConverterTypeConsentSettings.lower(value)
 }
 
 
@@ -5275,6 +5390,91 @@ public func FfiConverterTypeAccessLevel_lower(_ value: AccessLevel) -> RustBuffe
 
 
 /**
+ * A consent the user can give or withdraw.
+ */
+
+public enum ConsentScope: Equatable, Hashable {
+    
+    /**
+     * Download catalogs, packs and deltas from the publisher.
+     */
+    case updates
+    /**
+     * Send feedback reports and consultation ballots to the city.
+     */
+    case feedback
+    /**
+     * Attach the user's position to a report the user chose to locate.
+     */
+    case location
+
+
+
+
+
+}
+
+#if compiler(>=6)
+extension ConsentScope: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeConsentScope: FfiConverterRustBuffer {
+    typealias SwiftType = ConsentScope
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> ConsentScope {
+        let variant: Int32 = try readInt(&buf)
+        switch variant {
+        
+        case 1: return .updates
+        
+        case 2: return .feedback
+        
+        case 3: return .location
+        
+        default: throw UniffiInternalError.unexpectedEnumCase
+        }
+    }
+
+    public static func write(_ value: ConsentScope, into buf: inout [UInt8]) {
+        switch value {
+        
+        
+        case .updates:
+            writeInt(&buf, Int32(1))
+        
+        
+        case .feedback:
+            writeInt(&buf, Int32(2))
+        
+        
+        case .location:
+            writeInt(&buf, Int32(3))
+        
+        }
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeConsentScope_lift(_ buf: RustBuffer) throws -> ConsentScope {
+    return try FfiConverterTypeConsentScope.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeConsentScope_lower(_ value: ConsentScope) -> RustBuffer {
+    return FfiConverterTypeConsentScope.lower(value)
+}
+
+
+
+/**
  * Why a call into the guide failed. Every message says what went wrong in plain words and never contains a
  * position or a URL.
  *
@@ -5326,6 +5526,11 @@ enum GuideError: Swift.Error, Equatable, Hashable, Foundation.LocalizedError {
      * Updates are not configured: the guide was opened without a catalog URL, trusted keys or transport.
      */
     case UpdatesNotConfigured(message: String)
+    
+    /**
+     * The user has not allowed what the call needs (downloading updates, sending reports); nothing was sent.
+     */
+    case ConsentRequired(message: String)
     
     /**
      * No network, or the server cannot be reached.
@@ -5433,39 +5638,43 @@ public struct FfiConverterTypeGuideError: FfiConverterRustBuffer {
             message: try FfiConverterString.read(from: &buf)
         )
         
-        case 9: return .Offline(
+        case 9: return .ConsentRequired(
             message: try FfiConverterString.read(from: &buf)
         )
         
-        case 10: return .Network(
+        case 10: return .Offline(
             message: try FfiConverterString.read(from: &buf)
         )
         
-        case 11: return .Http(
+        case 11: return .Network(
             message: try FfiConverterString.read(from: &buf)
         )
         
-        case 12: return .UntrustedCatalog(
+        case 12: return .Http(
             message: try FfiConverterString.read(from: &buf)
         )
         
-        case 13: return .CatalogRejected(
+        case 13: return .UntrustedCatalog(
             message: try FfiConverterString.read(from: &buf)
         )
         
-        case 14: return .DownloadRejected(
+        case 14: return .CatalogRejected(
             message: try FfiConverterString.read(from: &buf)
         )
         
-        case 15: return .Cancelled(
+        case 15: return .DownloadRejected(
             message: try FfiConverterString.read(from: &buf)
         )
         
-        case 16: return .Storage(
+        case 16: return .Cancelled(
             message: try FfiConverterString.read(from: &buf)
         )
         
-        case 17: return .Internal(
+        case 17: return .Storage(
+            message: try FfiConverterString.read(from: &buf)
+        )
+        
+        case 18: return .Internal(
             message: try FfiConverterString.read(from: &buf)
         )
         
@@ -5496,24 +5705,26 @@ public struct FfiConverterTypeGuideError: FfiConverterRustBuffer {
             writeInt(&buf, Int32(7))
         case .UpdatesNotConfigured(_ /* message is ignored*/):
             writeInt(&buf, Int32(8))
-        case .Offline(_ /* message is ignored*/):
+        case .ConsentRequired(_ /* message is ignored*/):
             writeInt(&buf, Int32(9))
-        case .Network(_ /* message is ignored*/):
+        case .Offline(_ /* message is ignored*/):
             writeInt(&buf, Int32(10))
-        case .Http(_ /* message is ignored*/):
+        case .Network(_ /* message is ignored*/):
             writeInt(&buf, Int32(11))
-        case .UntrustedCatalog(_ /* message is ignored*/):
+        case .Http(_ /* message is ignored*/):
             writeInt(&buf, Int32(12))
-        case .CatalogRejected(_ /* message is ignored*/):
+        case .UntrustedCatalog(_ /* message is ignored*/):
             writeInt(&buf, Int32(13))
-        case .DownloadRejected(_ /* message is ignored*/):
+        case .CatalogRejected(_ /* message is ignored*/):
             writeInt(&buf, Int32(14))
-        case .Cancelled(_ /* message is ignored*/):
+        case .DownloadRejected(_ /* message is ignored*/):
             writeInt(&buf, Int32(15))
-        case .Storage(_ /* message is ignored*/):
+        case .Cancelled(_ /* message is ignored*/):
             writeInt(&buf, Int32(16))
-        case .Internal(_ /* message is ignored*/):
+        case .Storage(_ /* message is ignored*/):
             writeInt(&buf, Int32(17))
+        case .Internal(_ /* message is ignored*/):
+            writeInt(&buf, Int32(18))
 
         
         }
@@ -6887,6 +7098,9 @@ private let initializationResult: InitializationResult = {
     if (uniffi_cityguide_ffi_checksum_method_guide_check_for_updates() != 49017) {
         return InitializationResult.apiChecksumMismatch
     }
+    if (uniffi_cityguide_ffi_checksum_method_guide_consent() != 26446) {
+        return InitializationResult.apiChecksumMismatch
+    }
     if (uniffi_cityguide_ffi_checksum_method_guide_favourites() != 45648) {
         return InitializationResult.apiChecksumMismatch
     }
@@ -6933,6 +7147,9 @@ private let initializationResult: InitializationResult = {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_cityguide_ffi_checksum_method_guide_search() != 7418) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_cityguide_ffi_checksum_method_guide_set_consent() != 57050) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_cityguide_ffi_checksum_method_guide_set_languages() != 61981) {

@@ -331,6 +331,11 @@ RustBuffer uniffi_cityguide_ffi_fn_method_guide_categories(uint64_t ptr, RustBuf
 RustBuffer uniffi_cityguide_ffi_fn_method_guide_check_for_updates(uint64_t ptr, RustCallStatus *_Nonnull out_status
 );
 #endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_CITYGUIDE_FFI_FN_METHOD_GUIDE_CONSENT
+#define UNIFFI_FFIDEF_UNIFFI_CITYGUIDE_FFI_FN_METHOD_GUIDE_CONSENT
+RustBuffer uniffi_cityguide_ffi_fn_method_guide_consent(uint64_t ptr, RustCallStatus *_Nonnull out_status
+);
+#endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_CITYGUIDE_FFI_FN_METHOD_GUIDE_FAVOURITES
 #define UNIFFI_FFIDEF_UNIFFI_CITYGUIDE_FFI_FN_METHOD_GUIDE_FAVOURITES
 RustBuffer uniffi_cityguide_ffi_fn_method_guide_favourites(uint64_t ptr, RustCallStatus *_Nonnull out_status
@@ -409,6 +414,11 @@ void uniffi_cityguide_ffi_fn_method_guide_remove_favourite(uint64_t ptr, RustBuf
 #ifndef UNIFFI_FFIDEF_UNIFFI_CITYGUIDE_FFI_FN_METHOD_GUIDE_SEARCH
 #define UNIFFI_FFIDEF_UNIFFI_CITYGUIDE_FFI_FN_METHOD_GUIDE_SEARCH
 RustBuffer uniffi_cityguide_ffi_fn_method_guide_search(uint64_t ptr, RustBuffer city_id, RustBuffer text, RustBuffer near, uint32_t limit, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_CITYGUIDE_FFI_FN_METHOD_GUIDE_SET_CONSENT
+#define UNIFFI_FFIDEF_UNIFFI_CITYGUIDE_FFI_FN_METHOD_GUIDE_SET_CONSENT
+RustBuffer uniffi_cityguide_ffi_fn_method_guide_set_consent(uint64_t ptr, RustBuffer scope, int8_t granted, RustCallStatus *_Nonnull out_status
 );
 #endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_CITYGUIDE_FFI_FN_METHOD_GUIDE_SET_LANGUAGES
@@ -846,6 +856,12 @@ uint16_t uniffi_cityguide_ffi_checksum_method_guide_check_for_updates(void
     
 );
 #endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_CITYGUIDE_FFI_CHECKSUM_METHOD_GUIDE_CONSENT
+#define UNIFFI_FFIDEF_UNIFFI_CITYGUIDE_FFI_CHECKSUM_METHOD_GUIDE_CONSENT
+uint16_t uniffi_cityguide_ffi_checksum_method_guide_consent(void
+    
+);
+#endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_CITYGUIDE_FFI_CHECKSUM_METHOD_GUIDE_FAVOURITES
 #define UNIFFI_FFIDEF_UNIFFI_CITYGUIDE_FFI_CHECKSUM_METHOD_GUIDE_FAVOURITES
 uint16_t uniffi_cityguide_ffi_checksum_method_guide_favourites(void
@@ -939,6 +955,12 @@ uint16_t uniffi_cityguide_ffi_checksum_method_guide_remove_favourite(void
 #ifndef UNIFFI_FFIDEF_UNIFFI_CITYGUIDE_FFI_CHECKSUM_METHOD_GUIDE_SEARCH
 #define UNIFFI_FFIDEF_UNIFFI_CITYGUIDE_FFI_CHECKSUM_METHOD_GUIDE_SEARCH
 uint16_t uniffi_cityguide_ffi_checksum_method_guide_search(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_CITYGUIDE_FFI_CHECKSUM_METHOD_GUIDE_SET_CONSENT
+#define UNIFFI_FFIDEF_UNIFFI_CITYGUIDE_FFI_CHECKSUM_METHOD_GUIDE_SET_CONSENT
+uint16_t uniffi_cityguide_ffi_checksum_method_guide_set_consent(void
     
 );
 #endif

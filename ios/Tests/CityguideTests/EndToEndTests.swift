@@ -26,6 +26,9 @@ final class EndToEndTests: XCTestCase {
             limits: DownloadLimits(chunkBytes: 16 * 1024),
             transport: URLSessionTransport()
         )
+        let consentAtFirst = try await guide.consent()
+        XCTAssertFalse(consentAtFirst.updates, "updates are off until the user allows them")
+        try await guide.setConsent(.updates, granted: true)
         let installedBefore = try await guide.installedCities()
         XCTAssertEqual(installedBefore.map(\.cityId), [], "a new phone has no city")
 
@@ -136,6 +139,7 @@ final class EndToEndTests: XCTestCase {
         let stranger = try await CityGuide(
             dataDirectory: tmp.appendingPathComponent("other-phone"), languages: ["en"],
             catalogURL: server.catalog, trustedKeys: [otherKey])
+        try await stranger.setConsent(.updates, granted: true)
         await assertThrowsGuideError(try await stranger.updateCity("varna")) { error in
             if case .UntrustedCatalog(_) = error { return true }
             return false
@@ -161,6 +165,7 @@ final class EndToEndTests: XCTestCase {
         let guide = try await CityGuide(
             dataDirectory: tmp.appendingPathComponent("phone"), languages: ["bg"], catalogURL: server.catalog,
             trustedKeys: [publisher.publicKey], limits: DownloadLimits(chunkBytes: 16 * 1024))
+        try await guide.setConsent(.updates, granted: true)
 
         // The task is cancelled from the progress callback of the first chunk, before the second is requested.
         let canceller = CancelOnFirstProgress()
@@ -189,6 +194,7 @@ final class EndToEndTests: XCTestCase {
         let guide = try await CityGuide(
             dataDirectory: tmp.appendingPathComponent("phone"), languages: ["en"], catalogURL: server.catalog,
             trustedKeys: [key])
+        try await guide.setConsent(.updates, granted: true)
         let catalog = site.appendingPathComponent("catalog.json")
 
         // Endless data: a catalog far over the 1 MiB cap is cut off by the transport.

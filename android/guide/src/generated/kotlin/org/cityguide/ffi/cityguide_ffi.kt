@@ -735,6 +735,8 @@ internal object IntegrityCheckingUniffiLib {
     ): Int
     external fun uniffi_cityguide_ffi_checksum_method_guide_check_for_updates(
     ): Int
+    external fun uniffi_cityguide_ffi_checksum_method_guide_consent(
+    ): Int
     external fun uniffi_cityguide_ffi_checksum_method_guide_favourites(
     ): Int
     external fun uniffi_cityguide_ffi_checksum_method_guide_geofences(
@@ -766,6 +768,8 @@ internal object IntegrityCheckingUniffiLib {
     external fun uniffi_cityguide_ffi_checksum_method_guide_remove_favourite(
     ): Int
     external fun uniffi_cityguide_ffi_checksum_method_guide_search(
+    ): Int
+    external fun uniffi_cityguide_ffi_checksum_method_guide_set_consent(
     ): Int
     external fun uniffi_cityguide_ffi_checksum_method_guide_set_languages(
     ): Int
@@ -843,6 +847,8 @@ internal object UniffiLib {
     ): RustBuffer.ByValue
     external fun uniffi_cityguide_ffi_fn_method_guide_check_for_updates(`ptr`: Long,uniffi_out_err: UniffiRustCallStatus, 
     ): RustBuffer.ByValue
+    external fun uniffi_cityguide_ffi_fn_method_guide_consent(`ptr`: Long,uniffi_out_err: UniffiRustCallStatus, 
+    ): RustBuffer.ByValue
     external fun uniffi_cityguide_ffi_fn_method_guide_favourites(`ptr`: Long,uniffi_out_err: UniffiRustCallStatus, 
     ): RustBuffer.ByValue
     external fun uniffi_cityguide_ffi_fn_method_guide_geofences(`ptr`: Long,`cityId`: RustBuffer.ByValue,`at`: RustBuffer.ByValue,`maxRegions`: Int,`radiusM`: Double,uniffi_out_err: UniffiRustCallStatus, 
@@ -874,6 +880,8 @@ internal object UniffiLib {
     external fun uniffi_cityguide_ffi_fn_method_guide_remove_favourite(`ptr`: Long,`cityId`: RustBuffer.ByValue,`placeId`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
     ): Unit
     external fun uniffi_cityguide_ffi_fn_method_guide_search(`ptr`: Long,`cityId`: RustBuffer.ByValue,`text`: RustBuffer.ByValue,`near`: RustBuffer.ByValue,`limit`: Int,uniffi_out_err: UniffiRustCallStatus, 
+    ): RustBuffer.ByValue
+    external fun uniffi_cityguide_ffi_fn_method_guide_set_consent(`ptr`: Long,`scope`: RustBuffer.ByValue,`granted`: Byte,uniffi_out_err: UniffiRustCallStatus, 
     ): RustBuffer.ByValue
     external fun uniffi_cityguide_ffi_fn_method_guide_set_languages(`ptr`: Long,`languages`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
     ): Unit
@@ -1068,6 +1076,9 @@ private fun uniffiCheckApiChecksums(lib: IntegrityCheckingUniffiLib) {
     if ((lib.uniffi_cityguide_ffi_checksum_method_guide_check_for_updates() and 0xFFFF) != 49017) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
+    if ((lib.uniffi_cityguide_ffi_checksum_method_guide_consent() and 0xFFFF) != 26446) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
     if ((lib.uniffi_cityguide_ffi_checksum_method_guide_favourites() and 0xFFFF) != 45648) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
@@ -1114,6 +1125,9 @@ private fun uniffiCheckApiChecksums(lib: IntegrityCheckingUniffiLib) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
     if ((lib.uniffi_cityguide_ffi_checksum_method_guide_search() and 0xFFFF) != 7418) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
+    if ((lib.uniffi_cityguide_ffi_checksum_method_guide_set_consent() and 0xFFFF) != 57050) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
     if ((lib.uniffi_cityguide_ffi_checksum_method_guide_set_languages() and 0xFFFF) != 61981) {
@@ -2014,6 +2028,11 @@ public interface GuideInterface {
     fun `checkForUpdates`(): List<UpdateInfo>
     
     /**
+     * What the user has allowed; everything is off until the user turns it on.
+     */
+    fun `consent`(): ConsentSettings
+    
+    /**
      * Favourites, newest first, including places a later pack removed (marked as such).
      */
     fun `favourites`(): List<SavedPlace>
@@ -2095,6 +2114,11 @@ public interface GuideInterface {
      * fills in distances.
      */
     fun `search`(`cityId`: kotlin.String, `text`: kotlin.String, `near`: Position? = null, `limit`: kotlin.UInt = 20u): List<PlaceSummary>
+    
+    /**
+     * Grants or withdraws one consent. Without `Updates`, update checks and downloads make no request at all.
+     */
+    fun `setConsent`(`scope`: ConsentScope, `granted`: kotlin.Boolean): ConsentSettings
     
     /**
      * Changes the reader's languages (most preferred first); texts fall back to the pack's default language.
@@ -2299,6 +2323,23 @@ open class Guide: Disposable, AutoCloseable, GuideInterface
     callWithHandle {
     uniffiRustCallWithError(GuideException) { _status ->
     UniffiLib.uniffi_cityguide_ffi_fn_method_guide_check_for_updates(
+        it,
+        _status)
+}
+    }
+    )
+    }
+    
+
+    
+    /**
+     * What the user has allowed; everything is off until the user turns it on.
+     */
+    @Throws(GuideException::class)override fun `consent`(): ConsentSettings {
+            return FfiConverterTypeConsentSettings.lift(
+    callWithHandle {
+    uniffiRustCallWithError(GuideException) { _status ->
+    UniffiLib.uniffi_cityguide_ffi_fn_method_guide_consent(
         it,
         _status)
 }
@@ -2601,6 +2642,25 @@ open class Guide: Disposable, AutoCloseable, GuideInterface
         FfiConverterString.lower(`text`),
         FfiConverterOptionalTypePosition.lower(`near`),
         FfiConverterUInt.lower(`limit`),_status)
+}
+    }
+    )
+    }
+    
+
+    
+    /**
+     * Grants or withdraws one consent. Without `Updates`, update checks and downloads make no request at all.
+     */
+    @Throws(GuideException::class)override fun `setConsent`(`scope`: ConsentScope, `granted`: kotlin.Boolean): ConsentSettings {
+            return FfiConverterTypeConsentSettings.lift(
+    callWithHandle {
+    uniffiRustCallWithError(GuideException) { _status ->
+    UniffiLib.uniffi_cityguide_ffi_fn_method_guide_set_consent(
+        it,
+        
+        FfiConverterTypeConsentScope.lower(`scope`),
+        FfiConverterBoolean.lower(`granted`),_status)
 }
     }
     )
@@ -4111,6 +4171,61 @@ public object FfiConverterTypeCategoryRef: FfiConverterRustBuffer<CategoryRef> {
     override fun write(value: CategoryRef, buf: ByteBuffer) {
             FfiConverterString.write(value.`id`, buf)
             FfiConverterOptionalTypeLocalizedText.write(value.`name`, buf)
+    }
+}
+
+
+
+/**
+ * What the user has allowed.
+ */
+data class ConsentSettings (
+    /**
+     * Downloading updates is allowed.
+     */
+    var `updates`: kotlin.Boolean
+    , 
+    /**
+     * Sending reports and ballots is allowed.
+     */
+    var `feedback`: kotlin.Boolean
+    , 
+    /**
+     * Attaching a position to a located report is allowed.
+     */
+    var `location`: kotlin.Boolean
+    
+){
+    
+
+    
+
+    
+    companion object
+}
+
+/**
+ * @suppress
+ */
+public object FfiConverterTypeConsentSettings: FfiConverterRustBuffer<ConsentSettings> {
+    override fun read(buf: ByteBuffer): ConsentSettings {
+        return ConsentSettings(
+            FfiConverterBoolean.read(buf),
+            FfiConverterBoolean.read(buf),
+            FfiConverterBoolean.read(buf),
+        )
+    }
+
+    override fun allocationSize(value: ConsentSettings) = (
+            FfiConverterBoolean.allocationSize(value.`updates`) +
+            FfiConverterBoolean.allocationSize(value.`feedback`) +
+            FfiConverterBoolean.allocationSize(value.`location`)
+    )
+
+    override fun write(value: ConsentSettings, buf: ByteBuffer) {
+            FfiConverterBoolean.write(value.`updates`, buf)
+            FfiConverterBoolean.write(value.`feedback`, buf)
+            FfiConverterBoolean.write(value.`location`, buf)
     }
 }
 
@@ -6069,6 +6184,53 @@ public object FfiConverterTypeAccessLevel: FfiConverterRustBuffer<AccessLevel> {
 
 
 
+/**
+ * A consent the user can give or withdraw.
+ */
+
+enum class ConsentScope {
+    
+    /**
+     * Download catalogs, packs and deltas from the publisher.
+     */
+    UPDATES,
+    /**
+     * Send feedback reports and consultation ballots to the city.
+     */
+    FEEDBACK,
+    /**
+     * Attach the user's position to a report the user chose to locate.
+     */
+    LOCATION;
+
+    
+
+
+    companion object
+}
+
+
+/**
+ * @suppress
+ */
+public object FfiConverterTypeConsentScope: FfiConverterRustBuffer<ConsentScope> {
+    override fun read(buf: ByteBuffer) = try {
+        ConsentScope.values()[buf.getInt() - 1]
+    } catch (e: IndexOutOfBoundsException) {
+        throw RuntimeException("invalid enum value, something is very wrong!!", e)
+    }
+
+    override fun allocationSize(value: ConsentScope) = 4UL
+
+    override fun write(value: ConsentScope, buf: ByteBuffer) {
+        buf.putInt(value.ordinal + 1)
+    }
+}
+
+
+
+
+
 
 
 /**
@@ -6120,6 +6282,11 @@ sealed class GuideException(message: String): kotlin.Exception(message) {
      * Updates are not configured: the guide was opened without a catalog URL, trusted keys or transport.
      */
         class UpdatesNotConfigured(message: String) : GuideException(message)
+        
+    /**
+     * The user has not allowed what the call needs (downloading updates, sending reports); nothing was sent.
+     */
+        class ConsentRequired(message: String) : GuideException(message)
         
     /**
      * No network, or the server cannot be reached.
@@ -6187,15 +6354,16 @@ public object FfiConverterTypeGuideError : FfiConverterRustBuffer<GuideException
             6 -> GuideException.InvalidPack(FfiConverterString.read(buf))
             7 -> GuideException.OlderVersion(FfiConverterString.read(buf))
             8 -> GuideException.UpdatesNotConfigured(FfiConverterString.read(buf))
-            9 -> GuideException.Offline(FfiConverterString.read(buf))
-            10 -> GuideException.Network(FfiConverterString.read(buf))
-            11 -> GuideException.Http(FfiConverterString.read(buf))
-            12 -> GuideException.UntrustedCatalog(FfiConverterString.read(buf))
-            13 -> GuideException.CatalogRejected(FfiConverterString.read(buf))
-            14 -> GuideException.DownloadRejected(FfiConverterString.read(buf))
-            15 -> GuideException.Cancelled(FfiConverterString.read(buf))
-            16 -> GuideException.Storage(FfiConverterString.read(buf))
-            17 -> GuideException.Internal(FfiConverterString.read(buf))
+            9 -> GuideException.ConsentRequired(FfiConverterString.read(buf))
+            10 -> GuideException.Offline(FfiConverterString.read(buf))
+            11 -> GuideException.Network(FfiConverterString.read(buf))
+            12 -> GuideException.Http(FfiConverterString.read(buf))
+            13 -> GuideException.UntrustedCatalog(FfiConverterString.read(buf))
+            14 -> GuideException.CatalogRejected(FfiConverterString.read(buf))
+            15 -> GuideException.DownloadRejected(FfiConverterString.read(buf))
+            16 -> GuideException.Cancelled(FfiConverterString.read(buf))
+            17 -> GuideException.Storage(FfiConverterString.read(buf))
+            18 -> GuideException.Internal(FfiConverterString.read(buf))
             else -> throw RuntimeException("invalid error enum value, something is very wrong!!")
         }
         
@@ -6239,40 +6407,44 @@ public object FfiConverterTypeGuideError : FfiConverterRustBuffer<GuideException
                 buf.putInt(8)
                 Unit
             }
-            is GuideException.Offline -> {
+            is GuideException.ConsentRequired -> {
                 buf.putInt(9)
                 Unit
             }
-            is GuideException.Network -> {
+            is GuideException.Offline -> {
                 buf.putInt(10)
                 Unit
             }
-            is GuideException.Http -> {
+            is GuideException.Network -> {
                 buf.putInt(11)
                 Unit
             }
-            is GuideException.UntrustedCatalog -> {
+            is GuideException.Http -> {
                 buf.putInt(12)
                 Unit
             }
-            is GuideException.CatalogRejected -> {
+            is GuideException.UntrustedCatalog -> {
                 buf.putInt(13)
                 Unit
             }
-            is GuideException.DownloadRejected -> {
+            is GuideException.CatalogRejected -> {
                 buf.putInt(14)
                 Unit
             }
-            is GuideException.Cancelled -> {
+            is GuideException.DownloadRejected -> {
                 buf.putInt(15)
                 Unit
             }
-            is GuideException.Storage -> {
+            is GuideException.Cancelled -> {
                 buf.putInt(16)
                 Unit
             }
-            is GuideException.Internal -> {
+            is GuideException.Storage -> {
                 buf.putInt(17)
+                Unit
+            }
+            is GuideException.Internal -> {
+                buf.putInt(18)
                 Unit
             }
         }.let { /* this makes the `when` an expression, which ensures it is exhaustive */ }

@@ -10,6 +10,8 @@ import kotlinx.coroutines.flow.flowOn
 import kotlinx.coroutines.launch
 import kotlinx.coroutines.withContext
 import org.cityguide.ffi.Bounds
+import org.cityguide.ffi.ConsentScope
+import org.cityguide.ffi.ConsentSettings
 import org.cityguide.ffi.CancelToken
 import org.cityguide.ffi.Category
 import org.cityguide.ffi.GeofencePlan
@@ -143,6 +145,12 @@ class CityGuide private constructor(
     /** Geofences to register with the OS (Android allows 100 per app). */
     suspend fun geofences(cityId: String, at: Position, maxRegions: Int = 100, radiusM: Double = 40.0): GeofencePlan =
         onIo { geofences(cityId, at, maxRegions.toUInt(), radiusM) }
+
+    /** What the user has allowed; everything is off until the user turns it on. */
+    suspend fun consent(): ConsentSettings = onIo { consent() }
+
+    /** Grants or withdraws one consent; without [ConsentScope.UPDATES] no update request leaves the phone. */
+    suspend fun setConsent(scope: ConsentScope, granted: Boolean): ConsentSettings = onIo { setConsent(scope, granted) }
 
     /** Adds a favourite. */
     suspend fun addFavourite(cityId: String, placeId: String) = onIo { addFavourite(cityId, placeId) }

@@ -9,6 +9,7 @@ import kotlinx.coroutines.flow.flowOf
 import kotlinx.coroutines.flow.toList
 import kotlinx.coroutines.runBlocking
 import org.cityguide.ffi.CancelToken
+import org.cityguide.ffi.ConsentScope
 import org.cityguide.ffi.GuideConfig
 import org.cityguide.ffi.GuideException
 import org.cityguide.ffi.DownloadLimits
@@ -84,7 +85,12 @@ class GuideEndToEndTest {
         val first = BufferedReader(InputStreamReader(server.inputStream)).readLine()
         catalogUrl = first.substringAfterLast(' ') + "catalog.json"
         assertTrue(catalogUrl.startsWith("http://127.0.0.1:"), first)
-        guide = runBlocking { CityGuide.open(config("phone", listOf(publicKey))) }
+        guide = runBlocking {
+            CityGuide.open(config("phone", listOf(publicKey))).also {
+                assertFalse(it.consent().updates, "updates are off until the user allows them")
+                it.setConsent(ConsentScope.UPDATES, true)
+            }
+        }
     }
 
     @AfterAll
@@ -163,6 +169,7 @@ class GuideEndToEndTest {
         val other = run("keygen", "-o", otherKey.path).lines().first { it.startsWith("public key for the apps: ") }
             .removePrefix("public key for the apps: ")
         CityGuide.open(config("phone-other", listOf(other))).use { stranger ->
+            runBlocking { stranger.setConsent(ConsentScope.UPDATES, true) }
             val e = assertThrows<GuideException.UntrustedCatalog> { runBlocking { stranger.updateCity("varna").toList() } }
             assertEquals("the catalog is not signed by a trusted publisher key", e.message)
             assertFalse(e.message!!.contains("127.0.0.1"))
@@ -189,6 +196,7 @@ class GuideEndToEndTest {
     @Order(6)
     fun `a cancelled update changes nothing`() = runBlocking {
         CityGuide.open(config("phone-cancel", listOf(publicKey))).use { g ->
+            g.setConsent(ConsentScope.UPDATES, true)
             CancelToken().use { token ->
                 token.cancel()
                 assertThrows<GuideException.Cancelled> { g.native.updateCity("varna", null, token) }
