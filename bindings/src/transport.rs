@@ -119,6 +119,7 @@ pub(crate) const REQUEST_TIMEOUT_MS: u32 = 15_000;
 pub(crate) struct Adapter(pub Arc<dyn Transport>);
 
 impl Adapter {
+    /// Sends one request through the app's transport, mapping its errors and holding it to the size cap.
     fn call(&self, request: HttpRequest) -> Result<Fetched, CoreTransportError> {
         let max_bytes = request.max_response_bytes;
         let response = self.0.send(request).map_err(|e| match e {
@@ -150,7 +151,7 @@ impl CoreTransport for Adapter {
     }
 
     fn get(&self, url: &str, range: Option<(u64, u64)>, max_bytes: u64) -> Result<Fetched, CoreTransportError> {
-        let request = HttpRequest {
+        self.call(HttpRequest {
             method: HttpMethod::Get,
             url: url.to_owned(),
             range: range.map(|(start, length)| ByteRange { start, length: length.max(1) }),
@@ -159,17 +160,6 @@ impl CoreTransport for Adapter {
             headers: Vec::new(),
             body: None,
             content_type: None,
-        };
-        let response = self.0.send(request).map_err(|e| match e {
-            TransportError::Offline => CoreTransportError::Offline,
-            TransportError::Timeout => CoreTransportError::Timeout,
-            TransportError::TooLarge { max_bytes } => CoreTransportError::TooLarge { max: max_bytes },
-            TransportError::Other { reason } => CoreTransportError::Other(reason),
-        })?;
-        // The contract is the app's to keep, but a body beyond the cap never reaches the core.
-        if response.body.len() as u64 > max_bytes {
-            return Err(CoreTransportError::TooLarge { max: max_bytes });
-        }
-        Ok(Fetched { status: response.status, body: response.body, total_size: response.total_size })
+        })
     }
 }
