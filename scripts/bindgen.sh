@@ -28,8 +28,9 @@ target_dir=$(cargo metadata --format-version 1 --no-deps | python3 -c 'import js
 profile_flag=()
 [ "$profile" = release ] && profile_flag=(--release)
 
-# One cargo call builds the library and the generator with the same features, so nothing compiles twice.
-cargo build --locked -p cityguide-ffi --features bindgen --lib --bin uniffi-bindgen "${profile_flag[@]}" >&2
+# The generator is its own crate (tools/uniffi-bindgen) so the phone library never links UniFFI's CLI.
+cargo build --locked -p cityguide-ffi --lib "${profile_flag[@]}" >&2
+cargo build --locked -p uniffi-bindgen "${profile_flag[@]}" >&2
 case "$(uname -s)" in
   Darwin) lib="$target_dir/$profile/libcityguide_ffi.dylib" ;;
   *) lib="$target_dir/$profile/libcityguide_ffi.so" ;;

@@ -2,26 +2,35 @@
 //!
 //! Why a separate type: core errors carry detail meant for logs and the command line (file paths, sometimes a
 //! position or a URL). What crosses the FFI is what an app needs to decide what to show: a variant per situation a
-//! user can act on, and a message in plain words. Messages never contain coordinates (location privacy: an app may
-//! forward error texts to crash reporting) nor URLs (the catalog's host is configuration, not user text);
-//! [`scrub`] enforces that for every message built from text we do not control.
+//! user can act on, with the data that situation has (which city, which consent, which HTTP status, which argument).
+//! Kotlin gets a sealed exception hierarchy with properties, Swift an enum with associated values. Free text in a
+//! variant never contains coordinates (location privacy: an app may forward error texts to crash reporting) nor URLs
+//! (the catalog's host is configuration, not user text); [`scrub`] enforces that for every text we do not control.
 
-use cityguide_core::catalog::CatalogError;
 use cityguide_core::citizen::CitizenError;
-use cityguide_core::guide::GuideError as CoreGuideError;
 use cityguide_core::pack::PackError;
-use cityguide_core::store::StoreError;
-use cityguide_core::sync::SyncError;
-use cityguide_core::transport::TransportError as CoreTransportError;
+use cityguide_core::update::catalog::{CatalogError, KeyProblem as CoreKeyProblem};
+use cityguide_core::{GuideError as CoreGuideError, StoreError, SyncError, TransportError as CoreTransportError};
 
-/// Why a call into the guide failed. Every message says what went wrong in plain words and never contains a
-/// position or a URL.
+use crate::types::ConsentScope;
+
+/// What is wrong with a publisher key the app configured.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, uniffi::Enum)]
+pub enum KeyProblem {
+    /// Not `ed25519:` followed by 64 hex digits.
+    Format,
+    /// The bytes are not a point on the curve.
+    NotAPoint,
+    /// A small-order point (the all-zero key, the identity and the other torsion points): anyone could forge
+    /// signatures under it, so it is never trusted.
+    Weak,
+}
+
+/// Why a call into the guide failed.
 ///
-/// Exported as a *flat* error: Kotlin and Swift get one case per variant whose message is the text below (for
-/// example `GuideException.NotInstalled("city varna is not installed")`), so an app branches on the case and can show
-/// or log the message as it is.
+/// Every variant carries what an app needs to act on it; free-text fields say what went wrong in plain words and
+/// never contain a position or a URL.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error, uniffi::Error)]
-#[uniffi(flat_error)]
 pub enum GuideError {
     /// No pack of this city is installed.
     #[error("city {city_id} is not installed")]
@@ -45,17 +54,35 @@ pub enum GuideError {
         /// Tour asked for.
         tour_id: String,
     },
+    /// The installed city has no category with this id.
+    #[error("city {city_id} has no category {category_id}")]
+    UnknownCategory {
+        /// City.
+        city_id: String,
+        /// Category asked for.
+        category_id: String,
+    },
     /// The publisher's catalog does not list this city.
     #[error("the catalog has no city {city_id}")]
     NotInCatalog {
         /// City asked for.
         city_id: String,
     },
-    /// An argument was out of range, empty or malformed (a position, a language tag, a key, ...).
-    #[error("invalid argument: {reason}")]
+    /// An argument was out of range, empty or malformed.
+    #[error("invalid {field}: {reason}")]
     InvalidArgument {
+        /// Which argument ("position", "radius", "search text", ...).
+        field: String,
         /// What is wrong with it.
         reason: String,
+    },
+    /// A trusted publisher key given when the guide was opened cannot be used; nothing was opened.
+    #[error("invalid publisher key {key_index}: {problem:?}")]
+    InvalidKey {
+        /// Position of the key in `GuideConfig.trustedKeys`, from 0.
+        key_index: u32,
+        /// What is wrong with it.
+        problem: KeyProblem,
     },
     /// The content pack is damaged, of another format or breaks an invariant; nothing was installed.
     #[error("invalid pack: {reason}")]
@@ -80,10 +107,10 @@ pub enum GuideError {
         reason: String,
     },
     /// The user has not allowed what the call needs (downloading updates, sending reports); nothing was sent.
-    #[error("consent needed: {reason}")]
+    #[error("the {scope:?} consent is off")]
     ConsentRequired {
-        /// Which consent is missing and where the user turns it on.
-        reason: String,
+        /// The consent that is missing; the app offers to turn it on.
+        scope: ConsentScope,
     },
     /// No network, or the server cannot be reached.
     #[error("offline")]
@@ -95,17 +122,31 @@ pub enum GuideError {
         reason: String,
     },
     /// The server answered with an HTTP error status.
-    #[error("the server answered {status} for {file}")]
-    Http {
-        /// HTTP status.
-        status: u16,
+    #[error("the server answered {code} for {file}")]
+    HttpStatus {
+        /// HTTP status code.
+        code: u16,
         /// Which file (a name from the catalog, never a URL).
         file: String,
     },
     /// The catalog is not signed by a key the app trusts.
     #[error("the catalog is not signed by a trusted publisher key")]
     UntrustedCatalog,
-    /// The catalog was refused for another reason: expired, older than one already seen, malformed or unsafe.
+    /// The catalog has expired: the publisher must sign a fresh one (a frozen or replayed catalog).
+    #[error("the catalog expired at {expired_at}")]
+    CatalogExpired {
+        /// When it expired, Unix seconds.
+        expired_at: i64,
+    },
+    /// The catalog is older than one this phone already accepted (a rollback).
+    #[error("the catalog (version {offered}) is older than the one already seen (version {seen})")]
+    CatalogRollback {
+        /// Last version accepted.
+        seen: u64,
+        /// Version offered.
+        offered: u64,
+    },
+    /// The catalog was refused for another reason: malformed, too large, unsafe paths or an unknown format.
     #[error("catalog refused: {reason}")]
     CatalogRejected {
         /// Why.
@@ -136,17 +177,32 @@ pub enum GuideError {
     },
 }
 
+impl From<CoreKeyProblem> for KeyProblem {
+    fn from(p: CoreKeyProblem) -> Self {
+        match p {
+            CoreKeyProblem::NotAPoint => KeyProblem::NotAPoint,
+            CoreKeyProblem::Weak => KeyProblem::Weak,
+            CoreKeyProblem::Format | CoreKeyProblem::Mismatch => KeyProblem::Format,
+        }
+    }
+}
+
 impl From<CoreGuideError> for GuideError {
     fn from(e: CoreGuideError) -> Self {
         match e {
             CoreGuideError::NotInstalled { city_id } => GuideError::NotInstalled { city_id },
             CoreGuideError::UnknownPlace { city_id, place_id } => GuideError::UnknownPlace { city_id, place_id },
             CoreGuideError::UnknownTour { city_id, tour_id } => GuideError::UnknownTour { city_id, tour_id },
+            CoreGuideError::UnknownCategory { city_id, category_id } => {
+                GuideError::UnknownCategory { city_id, category_id }
+            }
             CoreGuideError::InvalidPack(p) => p.into(),
             CoreGuideError::Older { city_id, installed, offered } => {
                 GuideError::OlderVersion { city_id, installed, offered }
             }
-            CoreGuideError::InvalidArgument(reason) => GuideError::InvalidArgument { reason: scrub(&reason) },
+            CoreGuideError::InvalidArgument { field, reason } => {
+                GuideError::InvalidArgument { field: field.to_owned(), reason: scrub(&reason) }
+            }
             CoreGuideError::Store(s) => s.into(),
         }
     }
@@ -178,9 +234,9 @@ impl From<CatalogError> for GuideError {
     fn from(e: CatalogError) -> Self {
         match e {
             CatalogError::Untrusted => GuideError::UntrustedCatalog,
-            CatalogError::BadKey(reason) => {
-                GuideError::InvalidArgument { reason: scrub(&format!("invalid publisher key: {reason}")) }
-            }
+            CatalogError::Expired { expires, .. } => GuideError::CatalogExpired { expired_at: expires },
+            CatalogError::Rollback { seen, offered } => GuideError::CatalogRollback { seen, offered },
+            CatalogError::BadKey(problem) => GuideError::InvalidKey { key_index: 0, problem: problem.into() },
             other => GuideError::CatalogRejected { reason: scrub(&other.to_string()) },
         }
     }
@@ -200,16 +256,14 @@ impl From<SyncError> for GuideError {
         match e {
             SyncError::Offline => GuideError::Offline,
             SyncError::Transport(t) => t.into(),
-            SyncError::Http { status, what } => GuideError::Http { status, file: scrub(&what) },
+            SyncError::Http { status, file } => GuideError::HttpStatus { code: status, file: scrub(&file) },
             SyncError::Catalog(c) => c.into(),
-            SyncError::UnknownCity(city_id) => GuideError::NotInCatalog { city_id },
-            SyncError::Mismatch { what, reason } => {
-                GuideError::DownloadRejected { file: scrub(&what), reason: scrub(&reason) }
+            SyncError::UnknownCity { city_id } => GuideError::NotInCatalog { city_id },
+            SyncError::Mismatch { file, reason } => {
+                GuideError::DownloadRejected { file: scrub(&file), reason: scrub(&reason) }
             }
             SyncError::Cancelled => GuideError::Cancelled,
-            SyncError::ConsentRequired => {
-                GuideError::ConsentRequired { reason: SyncError::ConsentRequired.to_string() }
-            }
+            SyncError::ConsentRequired { scope } => GuideError::ConsentRequired { scope: scope.into() },
             SyncError::Guide(g) => g.into(),
         }
     }
@@ -219,8 +273,8 @@ impl From<CitizenError> for GuideError {
     fn from(e: CitizenError) -> Self {
         match e {
             CitizenError::Guide(g) => g.into(),
-            CitizenError::ConsentRequired { .. } => GuideError::ConsentRequired { reason: scrub(&e.to_string()) },
-            other => GuideError::InvalidArgument { reason: scrub(&other.to_string()) },
+            CitizenError::ConsentRequired { scope } => GuideError::ConsentRequired { scope: scope.into() },
+            other => GuideError::InvalidArgument { field: "request".into(), reason: scrub(&other.to_string()) },
         }
     }
 }
@@ -330,17 +384,25 @@ mod tests {
         assert_eq!(GuideError::from(SyncError::Offline), GuideError::Offline);
         assert_eq!(GuideError::from(SyncError::Cancelled), GuideError::Cancelled);
         assert_eq!(GuideError::from(SyncError::Catalog(CatalogError::Untrusted)), GuideError::UntrustedCatalog);
-        assert!(matches!(
-            GuideError::from(SyncError::Catalog(CatalogError::Expired { expires: 1, now: 2 })),
-            GuideError::CatalogRejected { .. }
-        ));
         assert_eq!(
-            GuideError::from(SyncError::Http { status: 404, what: "catalog.json".into() }).to_string(),
-            "the server answered 404 for catalog.json"
+            GuideError::from(SyncError::Catalog(CatalogError::Expired { expires: 1, now: 2 })),
+            GuideError::CatalogExpired { expired_at: 1 }
         );
         assert_eq!(
-            GuideError::from(SyncError::UnknownCity("sofia".into())),
+            GuideError::from(SyncError::Http { status: 404, file: "catalog.json".into() }),
+            GuideError::HttpStatus { code: 404, file: "catalog.json".into() }
+        );
+        assert_eq!(
+            GuideError::from(SyncError::UnknownCity { city_id: "sofia".into() }),
             GuideError::NotInCatalog { city_id: "sofia".into() }
+        );
+        assert_eq!(
+            GuideError::from(SyncError::ConsentRequired { scope: cityguide_core::citizen::ConsentScope::Updates }),
+            GuideError::ConsentRequired { scope: ConsentScope::Updates }
+        );
+        assert_eq!(
+            GuideError::from(SyncError::Catalog(CatalogError::Rollback { seen: 8, offered: 7 })),
+            GuideError::CatalogRollback { seen: 8, offered: 7 }
         );
         assert!(matches!(
             GuideError::from(SyncError::Transport(CoreTransportError::Timeout)),
@@ -384,8 +446,8 @@ mod tests {
             let text = format!("{before}{url} {lat:.6},{lon:.5}{after}");
             let errors = [
                 GuideError::from(CoreTransportError::Other(text.clone())),
-                GuideError::from(SyncError::Mismatch { what: text.clone(), reason: text.clone() }),
-                GuideError::from(CoreGuideError::InvalidArgument(text.clone())),
+                GuideError::from(SyncError::Mismatch { file: text.clone(), reason: text.clone() }),
+                GuideError::from(CoreGuideError::InvalidArgument { field: "search text", reason: text.clone() }),
                 GuideError::from(PackError::Invalid(text.clone())),
             ];
             for e in errors {

@@ -1,14 +1,15 @@
 //! The exported `Guide` object and its companions (`CancelToken`, `ProgressListener`, `ProximityTracker`): one
 //! method per core call, converting arguments and results, every body inside [`guard`] so no panic crosses the FFI.
+//! Checks of arguments and every decision (limits, geofence planning, what a tracker does after an update) are the
+//! core's; this file only converts.
 
 use std::path::Path;
 use std::sync::{Arc, Mutex};
 
 use chrono::{DateTime, Utc};
-use cityguide_core::catalog::PublicKey;
-use cityguide_core::guide as core;
-use cityguide_core::proximity as prox;
-use cityguide_core::sync::{Caps, SyncConfig, Syncer};
+use cityguide_core as core;
+use cityguide_core::update::catalog::{CatalogError, PublicKey};
+use cityguide_core::{Caps, SyncConfig, Syncer};
 
 use crate::error::{GuideError, guard};
 use crate::transport::{Adapter, Transport};
@@ -33,7 +34,7 @@ fn instant(unix_s: Option<i64>) -> Result<DateTime<Utc>, GuideError> {
     match unix_s {
         None => Ok(Utc::now()),
         Some(s) => DateTime::from_timestamp(s, 0)
-            .ok_or_else(|| GuideError::InvalidArgument { reason: "time is out of range".into() }),
+            .ok_or_else(|| GuideError::InvalidArgument { field: "time".into(), reason: "out of range".into() }),
     }
 }
 
@@ -46,14 +47,9 @@ fn filter(f: Option<PlaceFilter>) -> Result<core::PlaceFilter, GuideError> {
     })
 }
 
-fn limit(n: u32) -> usize {
-    // Lists are for screens: more than this is a mistake, not a request.
-    n.min(10_000) as usize
-}
-
-fn non_empty(name: &str, value: &str) -> Result<(), GuideError> {
+fn non_empty(field: &str, value: &str) -> Result<(), GuideError> {
     if value.is_empty() {
-        return Err(GuideError::InvalidArgument { reason: format!("{name} must not be empty") });
+        return Err(GuideError::InvalidArgument { field: field.into(), reason: "must not be empty".into() });
     }
     Ok(())
 }
@@ -83,22 +79,34 @@ impl Guide {
     #[uniffi::constructor(default(transport = None))]
     pub fn open(config: GuideConfig, transport: Option<Arc<dyn Transport>>) -> Result<Arc<Self>, GuideError> {
         guard(|| {
-            non_empty("the data directory", &config.data_dir)?;
+            non_empty("data directory", &config.data_dir)?;
             let keys = config
                 .trusted_keys
                 .iter()
-                .map(|k| k.parse::<PublicKey>().map_err(GuideError::from))
+                .enumerate()
+                .map(|(i, k)| {
+                    k.parse::<PublicKey>().map_err(|e| match e {
+                        CatalogError::BadKey(problem) => {
+                            GuideError::InvalidKey { key_index: i as u32, problem: problem.into() }
+                        }
+                        other => other.into(),
+                    })
+                })
                 .collect::<Result<Vec<_>, _>>()?;
             let sync = match config.catalog_url {
                 Some(url) => {
                     if keys.is_empty() {
                         return Err(GuideError::InvalidArgument {
+                            field: "trusted keys".into(),
                             reason: "a catalog URL needs at least one trusted publisher key".into(),
                         });
                     }
                     let l = config.limits.unwrap_or_default();
                     if l.chunk_bytes == 0 {
-                        return Err(GuideError::InvalidArgument { reason: "chunk size must be positive".into() });
+                        return Err(GuideError::InvalidArgument {
+                            field: "chunk size".into(),
+                            reason: "must be positive".into(),
+                        });
                     }
                     Some(SyncConfig {
                         catalog_url: url,
@@ -126,7 +134,10 @@ impl Guide {
 
     /// Changes the reader's languages (most preferred first); texts fall back to the pack's default language.
     pub fn set_languages(&self, languages: Vec<String>) -> Result<(), GuideError> {
-        guard(|| Ok(self.inner.set_languages(&languages)?))
+        guard(|| {
+            self.inner.set_languages(&languages);
+            Ok(())
+        })
     }
 
     /// Every installed city.
@@ -143,7 +154,7 @@ impl Guide {
     /// previous version stays active.
     pub fn install_pack_file(&self, path: String) -> Result<InstalledCity, GuideError> {
         guard(|| {
-            non_empty("the pack path", &path)?;
+            non_empty("pack path", &path)?;
             Ok(self.inner.install_pack_file(Path::new(&path))?.into())
         })
     }
@@ -168,12 +179,7 @@ impl Guide {
         filter: Option<PlaceFilter>,
     ) -> Result<Vec<PlaceSummary>, GuideError> {
         guard(|| {
-            let q = core::NearbyQuery {
-                at: at.tuple(),
-                limit: self::limit(limit),
-                radius_m: None,
-                filter: self::filter(filter)?,
-            };
+            let q = core::NearbyQuery::new(at.try_into()?, limit as usize).filtered(self::filter(filter)?);
             Ok(self.inner.nearby(&city_id, &q, None)?.into_iter().map(Into::into).collect())
         })
     }
@@ -189,15 +195,8 @@ impl Guide {
         filter: Option<PlaceFilter>,
     ) -> Result<Vec<PlaceSummary>, GuideError> {
         guard(|| {
-            if !(radius_m.is_finite() && radius_m >= 0.0) {
-                return Err(GuideError::InvalidArgument { reason: "the radius must be a non-negative number".into() });
-            }
-            let q = core::NearbyQuery {
-                at: at.tuple(),
-                limit: self::limit(limit),
-                radius_m: Some(radius_m),
-                filter: self::filter(filter)?,
-            };
+            let q =
+                core::NearbyQuery::new(at.try_into()?, limit as usize).within(radius_m).filtered(self::filter(filter)?);
             Ok(self.inner.nearby(&city_id, &q, None)?.into_iter().map(Into::into).collect())
         })
     }
@@ -213,13 +212,7 @@ impl Guide {
         filter: Option<PlaceFilter>,
     ) -> Result<Vec<MapMarker>, GuideError> {
         guard(|| {
-            let values = [bounds.south, bounds.west, bounds.north, bounds.east];
-            if values.iter().any(|v| !v.is_finite()) || bounds.south > bounds.north {
-                return Err(GuideError::InvalidArgument {
-                    reason: "the viewport needs finite edges with south not above north".into(),
-                });
-            }
-            let markers = self.inner.viewport(&city_id, &bounds.into(), zoom.min(30), &self::filter(filter)?, None)?;
+            let markers = self.inner.viewport(&city_id, &bounds.try_into()?, zoom, &self::filter(filter)?, None)?;
             Ok(markers.into_iter().map(Into::into).collect())
         })
     }
@@ -235,10 +228,8 @@ impl Guide {
         limit: u32,
     ) -> Result<Vec<PlaceSummary>, GuideError> {
         guard(|| {
-            if text.len() > 1_000 {
-                return Err(GuideError::InvalidArgument { reason: "a search text may have at most 1000 bytes".into() });
-            }
-            let found = self.inner.search(&city_id, &text, near.map(Position::tuple), self::limit(limit), None)?;
+            let near = near.map(core::LatLon::try_from).transpose()?;
+            let found = self.inner.search(&city_id, &text, near, limit as usize, None)?;
             Ok(found.into_iter().map(Into::into).collect())
         })
     }
@@ -286,32 +277,7 @@ impl Guide {
         accuracy_m: f64,
         hint_m: Option<f64>,
     ) -> Result<TourProgress, GuideError> {
-        guard(|| {
-            if !(accuracy_m.is_finite() && accuracy_m >= 0.0) {
-                return Err(GuideError::InvalidArgument { reason: "accuracy must be a non-negative number".into() });
-            }
-            let p = self.inner.tour_progress(
-                &city_id,
-                &tour_id,
-                at.tuple(),
-                accuracy_m,
-                hint_m.filter(|h| h.is_finite()),
-            )?;
-            let next_stop_place_id = match p.next_stop {
-                Some(i) => self.inner.tour(&city_id, &tour_id, None)?.stops.get(i).map(|s| s.id.clone()),
-                None => None,
-            };
-            Ok(TourProgress {
-                along_m: p.along_m,
-                distance_left_m: p.distance_left_m,
-                next_stop_index: p.next_stop.map(|i| i as u32),
-                next_stop_place_id,
-                distance_to_next_stop_m: p.distance_to_next_stop_m,
-                off_route_m: p.off_route_m,
-                off_route: p.off_route,
-                fraction_done: p.fraction_done,
-            })
-        })
+        guard(|| Ok(self.inner.tour_progress(&city_id, &tour_id, at.try_into()?, accuracy_m, hint_m)?.into()))
     }
 
     /// A tracker of enter/exit events near this city's places, for one walking session.
@@ -322,13 +288,8 @@ impl Guide {
         config: Option<ProximityConfig>,
     ) -> Result<Arc<ProximityTracker>, GuideError> {
         guard(|| {
-            let pack_sha256 = self.inner.installed_city(&city_id)?.sha256;
-            let config = config.unwrap_or_default();
-            Ok(Arc::new(ProximityTracker {
-                guide: self.clone(),
-                city_id,
-                tracker: Mutex::new(TrackerState { tracker: prox::ProximityTracker::new(config.into()), pack_sha256 }),
-            }))
+            let session = self.inner.proximity_session(&city_id, config.unwrap_or_default().into())?;
+            Ok(Arc::new(ProximityTracker { guide: self.clone(), session: Mutex::new(session) }))
         })
     }
 
@@ -342,34 +303,7 @@ impl Guide {
         max_regions: u32,
         radius_m: f64,
     ) -> Result<GeofencePlan, GuideError> {
-        guard(|| {
-            if !(at.lat.is_finite() && at.lon.is_finite() && at.lat.abs() <= 90.0 && at.lon.abs() <= 180.0) {
-                return Err(GuideError::InvalidArgument {
-                    reason: "position must be a latitude in -90..90 and a longitude in -180..180".into(),
-                });
-            }
-            let max = (max_regions as usize).min(1_000);
-            let nearest = self.inner.nearest_indices(&city_id, at.tuple(), max)?;
-            let summaries: Vec<(u32, PlaceSummary)> = nearest
-                .iter()
-                .map(|&(i, _)| Ok((i, self.inner.place_at(&city_id, i, None)?.into())))
-                .collect::<Result<_, GuideError>>()?;
-            let find = |i: u32| summaries.iter().find(|(j, _)| *j == i).map(|(_, s)| s);
-            let plan = prox::geofences(
-                at.tuple(),
-                max,
-                |_, _| nearest.clone(),
-                |i| find(i).map(|s| s.position.tuple()),
-                |_| None,
-                radius_m,
-            );
-            let region = |g: prox::Geofence| Geofence {
-                place_id: g.place.and_then(&find).map(|s| s.id.clone()),
-                center: Position { lat: g.lat, lon: g.lon },
-                radius_m: g.radius_m,
-            };
-            Ok(GeofencePlan { regions: plan.regions.into_iter().map(region).collect(), refresh: region(plan.refresh) })
-        })
+        guard(|| Ok(self.inner.geofences(&city_id, at.try_into()?, max_regions as usize, radius_m)?.into()))
     }
 
     /// What the user has allowed; everything is off until the user turns it on.
@@ -465,7 +399,7 @@ pub trait ProgressListener: Send + Sync {
 
 /// Cancels a running update from any thread.
 #[derive(Debug, Default, uniffi::Object)]
-pub struct CancelToken(cityguide_core::sync::CancelToken);
+pub struct CancelToken(core::CancelToken);
 
 #[uniffi::export]
 impl CancelToken {
@@ -486,181 +420,46 @@ impl CancelToken {
     }
 }
 
-/// Thresholds of a proximity tracker. The defaults suit a walking tourist.
-#[derive(Debug, Clone, Copy, PartialEq, uniffi::Record)]
-pub struct ProximityConfig {
-    /// Radius within which a place is entered, metres.
-    #[uniffi(default = 40.0)]
-    pub enter_radius_m: f64,
-    /// Radius beyond which an entered place is left, metres (larger than the enter radius: hysteresis).
-    #[uniffi(default = 70.0)]
-    pub exit_radius_m: f64,
-    /// How long the walker must stay inside before the place counts as entered, milliseconds.
-    #[uniffi(default = 5000)]
-    pub min_dwell_ms: i64,
-    /// No second enter event for the same place within this time, milliseconds.
-    #[uniffi(default = 1800000)]
-    pub cooldown_ms: i64,
-    /// Fixes less accurate than this are ignored, metres.
-    #[uniffi(default = 100.0)]
-    pub max_accuracy_m: f64,
-}
-
-impl Default for ProximityConfig {
-    fn default() -> Self {
-        let d = prox::ProximityConfig::default();
-        ProximityConfig {
-            enter_radius_m: d.enter_radius_m,
-            exit_radius_m: d.exit_radius_m,
-            min_dwell_ms: d.min_dwell_ms,
-            cooldown_ms: d.cooldown_ms,
-            max_accuracy_m: d.max_accuracy_m,
-        }
-    }
-}
-
-impl From<ProximityConfig> for prox::ProximityConfig {
-    fn from(c: ProximityConfig) -> Self {
-        prox::ProximityConfig {
-            enter_radius_m: c.enter_radius_m,
-            exit_radius_m: c.exit_radius_m,
-            min_dwell_ms: c.min_dwell_ms,
-            cooldown_ms: c.cooldown_ms,
-            max_accuracy_m: c.max_accuracy_m,
-            ..prox::ProximityConfig::default()
-        }
-    }
-}
-
-/// One position fix from the phone's location service.
-#[derive(Debug, Clone, Copy, PartialEq, uniffi::Record)]
-pub struct LocationFix {
-    /// Where.
-    pub position: Position,
-    /// Horizontal accuracy, metres (the platform's 68 % radius).
-    pub accuracy_m: f64,
-    /// When, milliseconds since the Unix epoch.
-    pub time_ms: i64,
-}
-
-/// Something that happened near a place.
-#[derive(Debug, Clone, PartialEq, uniffi::Enum)]
-pub enum ProximityEvent {
-    /// The walker entered the place's surroundings and stayed for the dwell time.
-    Enter {
-        /// The place.
-        place: PlaceSummary,
-        /// Distance at the fix that confirmed the entry, metres.
-        distance_m: f64,
-        /// Time of that fix, milliseconds since the Unix epoch.
-        time_ms: i64,
-    },
-    /// The walker left a place they had entered.
-    Exit {
-        /// The place.
-        place: PlaceSummary,
-        /// Time of the fix that showed the walker outside, milliseconds since the Unix epoch.
-        time_ms: i64,
-    },
-}
-
-/// One circular region to register with the OS.
-#[derive(Debug, Clone, PartialEq, uniffi::Record)]
-pub struct Geofence {
-    /// The place it watches; `null` for the refresh region.
-    pub place_id: Option<String>,
-    /// Centre.
-    pub center: Position,
-    /// Radius, metres.
-    pub radius_m: f64,
-}
-
-/// The regions the OS should watch now.
-#[derive(Debug, Clone, PartialEq, uniffi::Record)]
-pub struct GeofencePlan {
-    /// Place regions, nearest first.
-    pub regions: Vec<Geofence>,
-    /// Centred on the user, reaching the farthest chosen place: leaving it means plan again.
-    pub refresh: Geofence,
-}
-
 /// Turns position fixes into enter/exit events near one city's places, robust against GPS noise (accuracy,
 /// hysteresis, dwell time, cooldown). Thread-safe; one per walking session.
 #[derive(uniffi::Object)]
 pub struct ProximityTracker {
     guide: Arc<Guide>,
-    city_id: String,
-    tracker: Mutex<TrackerState>,
-}
-
-/// The core tracker and the pack it refers to: place indices are only meaningful within one pack version.
-struct TrackerState {
-    tracker: prox::ProximityTracker,
-    pack_sha256: String,
+    session: Mutex<core::ProximitySession>,
 }
 
 impl std::fmt::Debug for ProximityTracker {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("ProximityTracker").field("city_id", &self.city_id).finish()
+        f.debug_struct("ProximityTracker").finish_non_exhaustive()
+    }
+}
+
+impl ProximityTracker {
+    fn session(&self) -> std::sync::MutexGuard<'_, core::ProximitySession> {
+        self.session.lock().unwrap_or_else(|e| e.into_inner())
     }
 }
 
 #[uniffi::export]
 impl ProximityTracker {
-    /// Feeds one fix; returns the events it causes, in order. Fixes that are invalid, too inaccurate or not newer
-    /// than the last one are ignored (no events).
+    /// Feeds one fix; returns the events it causes, in order. Fixes that are too inaccurate or not newer than the
+    /// last one are ignored (no events); a fix with an invalid position is `GuideError.InvalidArgument`.
     pub fn update(&self, fix: LocationFix) -> Result<Vec<ProximityEvent>, GuideError> {
         guard(|| {
-            let g = &self.guide.inner;
-            let city = self.city_id.as_str();
-            let core_fix = prox::Fix {
-                lat: fix.position.lat,
-                lon: fix.position.lon,
-                accuracy_m: fix.accuracy_m,
-                time_ms: fix.time_ms,
-            };
-            let mut state = self.tracker.lock().unwrap_or_else(|e| e.into_inner());
-            // Place indices belong to one pack: after an update the tracker starts afresh rather than report an
-            // exit from whatever place now has an old index.
-            let sha = g.installed_city(city)?.sha256;
-            if sha != state.pack_sha256 {
-                state.tracker.reset();
-                state.pack_sha256 = sha;
-            }
-            let events = state.tracker.update(
-                core_fix,
-                |at, r| g.proximity_candidates(city, at, r).unwrap_or_default(),
-                |_| None,
-            );
-            let place = |i: u32| -> Result<PlaceSummary, GuideError> { Ok(g.place_at(city, i, None)?.into()) };
-            events
-                .into_iter()
-                .map(|e| {
-                    Ok(match e {
-                        prox::ProximityEvent::Enter { place: i, distance_m, time_ms } => {
-                            ProximityEvent::Enter { place: place(i)?, distance_m, time_ms }
-                        }
-                        prox::ProximityEvent::Exit { place: i, time_ms } => {
-                            ProximityEvent::Exit { place: place(i)?, time_ms }
-                        }
-                    })
-                })
-                .collect()
+            let events = self.session().update(&self.guide.inner, fix.try_into()?)?;
+            Ok(events.into_iter().map(Into::into).collect())
         })
     }
 
     /// Places entered and not yet left.
     pub fn inside(&self) -> Result<Vec<PlaceSummary>, GuideError> {
-        guard(|| {
-            let inside = self.tracker.lock().unwrap_or_else(|e| e.into_inner()).tracker.inside();
-            inside.into_iter().map(|i| Ok(self.guide.inner.place_at(&self.city_id, i, None)?.into())).collect()
-        })
+        guard(|| Ok(self.session().inside(&self.guide.inner)?.into_iter().map(Into::into).collect()))
     }
 
     /// Forgets everything (a new walking session).
     pub fn reset(&self) -> Result<(), GuideError> {
         guard(|| {
-            self.tracker.lock().unwrap_or_else(|e| e.into_inner()).tracker.reset();
+            self.session().reset();
             Ok(())
         })
     }

@@ -16,53 +16,17 @@ mod guide;
 mod transport;
 mod types;
 
-pub use error::GuideError;
-pub use guide::{
-    CancelToken, Geofence, GeofencePlan, Guide, LocationFix, ProgressListener, ProximityConfig, ProximityEvent,
-    ProximityTracker,
-};
+pub use error::{GuideError, KeyProblem};
+pub use guide::{CancelToken, Guide, ProgressListener, ProximityTracker};
 pub use transport::{ByteRange, HttpHeader, HttpMethod, HttpRequest, HttpResponse, Transport, TransportError};
 pub use types::*;
 
 use error::guard;
 
-/// What a content pack holds, for a pack list or an install prompt.
-#[derive(Debug, Clone, PartialEq, uniffi::Record)]
-pub struct PackSummary {
-    /// Stable city id.
-    pub city_id: String,
-    /// Content version.
-    pub version: u64,
-    /// Default language.
-    pub default_language: String,
-    /// All languages, default first.
-    pub languages: Vec<String>,
-    /// Number of places.
-    pub places: u32,
-    /// Number of tours.
-    pub tours: u32,
-    /// Size in bytes.
-    pub size_bytes: u64,
-}
-
 /// Verifies pack bytes and summarises them; damaged bytes give [`GuideError::InvalidPack`], never a crash.
 #[uniffi::export]
 pub fn inspect_pack(bytes: Vec<u8>) -> Result<PackSummary, GuideError> {
-    guard(|| {
-        let size = bytes.len() as u64;
-        let pack = cityguide_core::pack::PackFile::from_bytes(bytes)?;
-        let p = pack.pack();
-        let meta = p.meta();
-        Ok(PackSummary {
-            city_id: meta.city_id().to_owned(),
-            version: meta.version(),
-            default_language: meta.default_language().to_owned(),
-            languages: meta.languages().map(|l| l.iter().map(str::to_owned).collect()).unwrap_or_default(),
-            places: p.pois().map_or(0, |v| v.len() as u32),
-            tours: p.tours().map_or(0, |v| v.len() as u32),
-            size_bytes: size,
-        })
-    })
+    guard(|| Ok(cityguide_core::pack::PackFile::from_bytes(bytes)?.info().into()))
 }
 
 /// **For tests only.** Panics inside the library on purpose, so Kotlin and Swift tests can prove that a panic

@@ -1,5 +1,5 @@
 //! The network as the apps provide it: a foreign trait that Kotlin implements on `HttpURLConnection` or OkHttp and
-//! Swift on `URLSession`, adapted to the core's [`cityguide_core::transport::Transport`].
+//! Swift on `URLSession`, adapted to the core's [`cityguide_core::Transport`].
 //!
 //! Why one `send(request)` method rather than one method per HTTP verb: a foreign trait is an interface the apps
 //! implement, so every method added later breaks every implementation. A request record with a method enum and a body
@@ -8,7 +8,7 @@
 
 use std::sync::Arc;
 
-use cityguide_core::transport::{Fetched, Transport as CoreTransport, TransportError as CoreTransportError};
+use cityguide_core::{Fetched, Transport as CoreTransport, TransportError as CoreTransportError};
 
 /// HTTP method of a request.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, uniffi::Enum)]

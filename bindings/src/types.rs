@@ -1,13 +1,16 @@
 //! Records and enums as Kotlin and Swift see them, and their conversions from the core's types.
 //!
-//! The core speaks in tuples, `Option<DateTime>` and strings like `"open"`; the apps get named records, enums for
-//! every status and plain integers for time (Unix seconds; milliseconds where the platform location APIs use them).
-//! UniFFI turns snake_case fields into camelCase on both platforms.
+//! UniFFI needs its own types at the boundary, so each core record has a twin here: same fields, names that read
+//! naturally in Kotlin and Swift (UniFFI turns snake_case into camelCase), time as plain integers (Unix seconds;
+//! milliseconds where the platform location APIs use them). Conversions only: every decision is the core's.
 
-use cityguide_core::guide as core;
-use cityguide_core::model::{Access, AccessibilityRec, BBox};
+use cityguide_core as core;
+use cityguide_core::pack::model::{Access, AccessibilityRec};
 
-/// A position on Earth in degrees (WGS 84).
+use crate::error::GuideError;
+
+/// A position on Earth in degrees (WGS 84). Positions from the app are checked when they cross into the core: a
+/// latitude outside -90..90, a longitude outside -180..180 or a NaN is `GuideError.InvalidArgument`.
 #[derive(Debug, Clone, Copy, PartialEq, uniffi::Record)]
 pub struct Position {
     /// Latitude, -90 to 90.
@@ -16,9 +19,17 @@ pub struct Position {
     pub lon: f64,
 }
 
-impl Position {
-    pub(crate) fn tuple(self) -> (f64, f64) {
-        (self.lat, self.lon)
+impl TryFrom<Position> for core::LatLon {
+    type Error = GuideError;
+    fn try_from(p: Position) -> Result<Self, GuideError> {
+        core::LatLon::new(p.lat, p.lon)
+            .map_err(|e| GuideError::InvalidArgument { field: "position".into(), reason: e.to_string() })
+    }
+}
+
+impl From<core::LatLon> for Position {
+    fn from(p: core::LatLon) -> Self {
+        Position { lat: p.lat(), lon: p.lon() }
     }
 }
 
@@ -36,9 +47,14 @@ pub struct Bounds {
     pub east: f64,
 }
 
-impl From<Bounds> for BBox {
-    fn from(b: Bounds) -> Self {
-        BBox { min_lat: b.south, min_lon: b.west, max_lat: b.north, max_lon: b.east }
+impl TryFrom<Bounds> for core::Viewport {
+    type Error = GuideError;
+    fn try_from(b: Bounds) -> Result<Self, GuideError> {
+        let corner = |lat, lon| {
+            core::LatLon::new(lat, lon)
+                .map_err(|e| GuideError::InvalidArgument { field: "bounds".into(), reason: e.to_string() })
+        };
+        Ok(core::Viewport { south_west: corner(b.south, b.west)?, north_east: corner(b.north, b.east)? })
     }
 }
 
@@ -200,7 +216,7 @@ impl From<core::PlaceSummary> for PlaceSummary {
             summary: s.summary.map(Into::into),
             category: s.category,
             category_name: s.category_name.map(Into::into),
-            position: Position { lat: s.lat, lon: s.lon },
+            position: s.position.into(),
             importance: s.importance,
             distance_m: s.distance_m,
             bearing_deg: s.bearing_deg,
@@ -222,7 +238,7 @@ pub struct MapMarker {
 
 impl From<core::MapMarker> for MapMarker {
     fn from(m: core::MapMarker) -> Self {
-        MapMarker { position: Position { lat: m.lat, lon: m.lon }, count: m.count, place: m.place.into() }
+        MapMarker { position: m.position.into(), count: m.count, place: m.place.into() }
     }
 }
 
@@ -256,23 +272,24 @@ pub struct OpeningStatus {
     pub label: String,
 }
 
-fn unix_s(rfc3339: &Option<String>) -> Option<i64> {
-    rfc3339.as_deref().and_then(|t| chrono::DateTime::parse_from_rfc3339(t).ok()).map(|t| t.timestamp())
+impl From<core::OpenState> for OpenState {
+    fn from(s: core::OpenState) -> Self {
+        match s {
+            core::OpenState::Open => OpenState::Open,
+            core::OpenState::Closed => OpenState::Closed,
+            core::OpenState::Unknown => OpenState::Unknown,
+        }
+    }
 }
 
 impl From<core::HoursInfo> for OpeningStatus {
     fn from(h: core::HoursInfo) -> Self {
-        let state = match h.state.as_str() {
-            "open" => OpenState::Open,
-            "closed" => OpenState::Closed,
-            _ => OpenState::Unknown,
-        };
         OpeningStatus {
-            state,
-            closes_at: unix_s(&h.closes_at),
-            opens_at: unix_s(&h.opens_at),
-            closes_at_local: h.closes_at,
-            opens_at_local: h.opens_at,
+            state: h.state.into(),
+            closes_at: h.closes_at.map(|t| t.timestamp()),
+            opens_at: h.opens_at.map(|t| t.timestamp()),
+            closes_at_local: h.closes_at.map(|t| t.to_rfc3339()),
+            opens_at_local: h.opens_at.map(|t| t.to_rfc3339()),
             expression: h.expression,
             label: h.label,
         }
@@ -307,10 +324,10 @@ pub struct MediaItem {
 
 impl From<core::MediaInfo> for MediaItem {
     fn from(m: core::MediaInfo) -> Self {
-        let kind = match m.kind.as_str() {
-            "audio" => MediaKind::Audio,
-            "video" => MediaKind::Video,
-            _ => MediaKind::Image,
+        let kind = match m.kind {
+            core::MediaKind::Audio => MediaKind::Audio,
+            core::MediaKind::Video => MediaKind::Video,
+            core::MediaKind::Image => MediaKind::Image,
         };
         MediaItem { uri: m.uri, kind, alt: m.alt.map(Into::into), credit: m.credit, licence: m.licence }
     }
@@ -367,7 +384,7 @@ impl From<core::PlaceDetail> for PlaceDetail {
             categories: d
                 .categories
                 .into_iter()
-                .map(|(id, name)| CategoryRef { id, name: name.map(Into::into) })
+                .map(|c| CategoryRef { id: c.id, name: c.name.map(Into::into) })
                 .collect(),
             address: d.address,
             opening: d.hours.into(),
@@ -455,7 +472,7 @@ impl From<core::TourDetail> for TourDetail {
             description: t.description.map(Into::into),
             easy_read: t.easy_read.map(Into::into),
             stops: t.stops.into_iter().map(Into::into).collect(),
-            path: t.path.into_iter().map(|(lat, lon)| Position { lat, lon }).collect(),
+            path: t.path.into_iter().map(Into::into).collect(),
         }
     }
 }
@@ -479,6 +496,21 @@ pub struct TourProgress {
     pub off_route: bool,
     /// Share of the path walked, 0 to 1.
     pub fraction_done: f64,
+}
+
+impl From<core::TourProgress> for TourProgress {
+    fn from(p: core::TourProgress) -> Self {
+        TourProgress {
+            along_m: p.along_m,
+            distance_left_m: p.distance_left_m,
+            next_stop_index: p.next_stop.as_ref().map(|n| n.index),
+            next_stop_place_id: p.next_stop.map(|n| n.place_id),
+            distance_to_next_stop_m: p.distance_to_next_stop_m,
+            off_route_m: p.off_route_m,
+            off_route: p.off_route,
+            fraction_done: p.fraction_done,
+        }
+    }
 }
 
 /// An installed city.
@@ -578,7 +610,7 @@ pub struct DownloadLimits {
 
 impl Default for DownloadLimits {
     fn default() -> Self {
-        let c = cityguide_core::sync::Caps::default();
+        let c = core::Caps::default();
         DownloadLimits { catalog_bytes: c.catalog, pack_bytes: c.pack, delta_bytes: c.delta, chunk_bytes: c.chunk }
     }
 }
@@ -618,10 +650,10 @@ pub struct UpdateInfo {
     pub via_delta: bool,
 }
 
-impl From<cityguide_core::sync::UpdateInfo> for UpdateInfo {
-    fn from(u: cityguide_core::sync::UpdateInfo) -> Self {
+impl From<core::UpdateInfo> for UpdateInfo {
+    fn from(u: core::UpdateInfo) -> Self {
         UpdateInfo {
-            update_available: u.installed_version != Some(u.available_version),
+            update_available: u.update_available,
             city_id: u.city_id,
             installed_version: u.installed_version,
             available_version: u.available_version,
@@ -631,26 +663,62 @@ impl From<cityguide_core::sync::UpdateInfo> for UpdateInfo {
     }
 }
 
-/// What an update did.
-#[derive(Debug, Clone, PartialEq, Eq, uniffi::Record)]
-pub struct UpdateOutcome {
-    /// The city as installed now.
-    pub city: InstalledCity,
-    /// Whether a delta was applied (false: the full pack, or nothing to do).
-    pub via_delta: bool,
-    /// Bytes downloaded.
-    pub downloaded_bytes: u64,
-    /// Whether a delta failed verification and the full pack was used instead.
-    pub fell_back_to_full: bool,
+/// How an update reached the catalog's version.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, uniffi::Enum)]
+pub enum UpdateMethod {
+    /// A delta from the installed version, applied and verified on the phone.
+    Delta,
+    /// The full pack (no delta from the installed version was offered).
+    FullPack,
+    /// The full pack, because the offered delta did not verify.
+    FullPackAfterDeltaFailed,
 }
 
-impl From<cityguide_core::sync::UpdateOutcome> for UpdateOutcome {
-    fn from(o: cityguide_core::sync::UpdateOutcome) -> Self {
-        UpdateOutcome {
-            city: o.city.into(),
-            via_delta: o.via_delta,
-            downloaded_bytes: o.downloaded_bytes,
-            fell_back_to_full: o.fell_back_to_full,
+/// What an update did.
+#[derive(Debug, Clone, PartialEq, Eq, uniffi::Enum)]
+pub enum UpdateOutcome {
+    /// The installed version is the catalog's: nothing was downloaded.
+    UpToDate {
+        /// The city as installed.
+        city: InstalledCity,
+    },
+    /// The city was not installed; now it is.
+    Installed {
+        /// The city as installed now.
+        city: InstalledCity,
+        /// Bytes downloaded.
+        downloaded_bytes: u64,
+    },
+    /// An older version was replaced.
+    Updated {
+        /// The city as installed now.
+        city: InstalledCity,
+        /// The version it replaced.
+        from_version: u64,
+        /// Delta or full pack.
+        method: UpdateMethod,
+        /// Bytes downloaded.
+        downloaded_bytes: u64,
+    },
+}
+
+impl From<core::UpdateOutcome> for UpdateOutcome {
+    fn from(o: core::UpdateOutcome) -> Self {
+        match o {
+            core::UpdateOutcome::UpToDate { city } => UpdateOutcome::UpToDate { city: city.into() },
+            core::UpdateOutcome::Installed { city, downloaded_bytes } => {
+                UpdateOutcome::Installed { city: city.into(), downloaded_bytes }
+            }
+            core::UpdateOutcome::Updated { city, from_version, method, downloaded_bytes } => UpdateOutcome::Updated {
+                city: city.into(),
+                from_version,
+                method: match method {
+                    core::UpdateMethod::Delta => UpdateMethod::Delta,
+                    core::UpdateMethod::FullPack => UpdateMethod::FullPack,
+                    core::UpdateMethod::FullPackAfterDeltaFailed => UpdateMethod::FullPackAfterDeltaFailed,
+                },
+                downloaded_bytes,
+            },
         }
     }
 }
@@ -676,6 +744,17 @@ impl From<ConsentScope> for cityguide_core::citizen::ConsentScope {
     }
 }
 
+impl From<cityguide_core::citizen::ConsentScope> for ConsentScope {
+    fn from(s: cityguide_core::citizen::ConsentScope) -> Self {
+        use cityguide_core::citizen::ConsentScope as C;
+        match s {
+            C::Updates => ConsentScope::Updates,
+            C::Feedback => ConsentScope::Feedback,
+            C::Location => ConsentScope::Location,
+        }
+    }
+}
+
 /// What the user has allowed.
 #[derive(Debug, Clone, PartialEq, uniffi::Record)]
 pub struct ConsentSettings {
@@ -690,5 +769,166 @@ pub struct ConsentSettings {
 impl From<cityguide_core::citizen::Consent> for ConsentSettings {
     fn from(c: cityguide_core::citizen::Consent) -> Self {
         ConsentSettings { updates: c.updates, feedback: c.feedback, location: c.location }
+    }
+}
+
+/// Thresholds of a proximity tracker. The defaults suit a walking tourist.
+#[derive(Debug, Clone, Copy, PartialEq, uniffi::Record)]
+pub struct ProximityConfig {
+    /// Radius within which a place is entered, metres.
+    #[uniffi(default = 40.0)]
+    pub enter_radius_m: f64,
+    /// Radius beyond which an entered place is left, metres (larger than the enter radius: hysteresis).
+    #[uniffi(default = 70.0)]
+    pub exit_radius_m: f64,
+    /// How long the walker must stay inside before the place counts as entered, milliseconds.
+    #[uniffi(default = 5000)]
+    pub min_dwell_ms: i64,
+    /// No second enter event for the same place within this time, milliseconds.
+    #[uniffi(default = 1800000)]
+    pub cooldown_ms: i64,
+    /// Fixes less accurate than this are ignored, metres.
+    #[uniffi(default = 100.0)]
+    pub max_accuracy_m: f64,
+}
+
+impl Default for ProximityConfig {
+    fn default() -> Self {
+        let d = core::ProximityConfig::default();
+        ProximityConfig {
+            enter_radius_m: d.enter_radius_m,
+            exit_radius_m: d.exit_radius_m,
+            min_dwell_ms: d.min_dwell_ms,
+            cooldown_ms: d.cooldown_ms,
+            max_accuracy_m: d.max_accuracy_m,
+        }
+    }
+}
+
+impl From<ProximityConfig> for core::ProximityConfig {
+    fn from(c: ProximityConfig) -> Self {
+        core::ProximityConfig {
+            enter_radius_m: c.enter_radius_m,
+            exit_radius_m: c.exit_radius_m,
+            min_dwell_ms: c.min_dwell_ms,
+            cooldown_ms: c.cooldown_ms,
+            max_accuracy_m: c.max_accuracy_m,
+            ..core::ProximityConfig::default()
+        }
+    }
+}
+
+/// One position fix from the phone's location service.
+#[derive(Debug, Clone, Copy, PartialEq, uniffi::Record)]
+pub struct LocationFix {
+    /// Where.
+    pub position: Position,
+    /// Horizontal accuracy, metres (the platform's 68 % radius).
+    pub accuracy_m: f64,
+    /// When, milliseconds since the Unix epoch.
+    pub time_ms: i64,
+}
+
+impl TryFrom<LocationFix> for core::LocationFix {
+    type Error = GuideError;
+    fn try_from(f: LocationFix) -> Result<Self, GuideError> {
+        Ok(core::LocationFix { position: f.position.try_into()?, accuracy_m: f.accuracy_m, time_ms: f.time_ms })
+    }
+}
+
+/// Something that happened near a place.
+#[derive(Debug, Clone, PartialEq, uniffi::Enum)]
+pub enum ProximityEvent {
+    /// The walker entered the place's surroundings and stayed for the dwell time.
+    Enter {
+        /// The place.
+        place: PlaceSummary,
+        /// Distance at the fix that confirmed the entry, metres.
+        distance_m: f64,
+        /// Time of that fix, milliseconds since the Unix epoch.
+        time_ms: i64,
+    },
+    /// The walker left a place they had entered.
+    Exit {
+        /// The place.
+        place: PlaceSummary,
+        /// Time of the fix that showed the walker outside, milliseconds since the Unix epoch.
+        time_ms: i64,
+    },
+}
+
+impl From<core::ProximityEvent> for ProximityEvent {
+    fn from(e: core::ProximityEvent) -> Self {
+        match e {
+            core::ProximityEvent::Enter { place, distance_m, time_ms } => {
+                ProximityEvent::Enter { place: place.into(), distance_m, time_ms }
+            }
+            core::ProximityEvent::Exit { place, time_ms } => ProximityEvent::Exit { place: place.into(), time_ms },
+        }
+    }
+}
+
+/// One circular region to register with the OS.
+#[derive(Debug, Clone, PartialEq, uniffi::Record)]
+pub struct Geofence {
+    /// The place it watches; `null` for the refresh region.
+    pub place_id: Option<String>,
+    /// Centre.
+    pub center: Position,
+    /// Radius, metres.
+    pub radius_m: f64,
+}
+
+impl From<core::Geofence> for Geofence {
+    fn from(g: core::Geofence) -> Self {
+        Geofence { place_id: g.place_id, center: g.center.into(), radius_m: g.radius_m }
+    }
+}
+
+/// The regions the OS should watch now.
+#[derive(Debug, Clone, PartialEq, uniffi::Record)]
+pub struct GeofencePlan {
+    /// Place regions, nearest first.
+    pub regions: Vec<Geofence>,
+    /// Centred on the user, reaching the farthest chosen place: leaving it means plan again.
+    pub refresh: Geofence,
+}
+
+impl From<core::GeofencePlan> for GeofencePlan {
+    fn from(p: core::GeofencePlan) -> Self {
+        GeofencePlan { regions: p.regions.into_iter().map(Into::into).collect(), refresh: p.refresh.into() }
+    }
+}
+
+/// What a content pack holds, for a pack list or an install prompt.
+#[derive(Debug, Clone, PartialEq, uniffi::Record)]
+pub struct PackSummary {
+    /// Stable city id.
+    pub city_id: String,
+    /// Content version.
+    pub version: u64,
+    /// Default language.
+    pub default_language: String,
+    /// All languages, default first.
+    pub languages: Vec<String>,
+    /// Number of places.
+    pub places: u32,
+    /// Number of tours.
+    pub tours: u32,
+    /// Size in bytes.
+    pub size_bytes: u64,
+}
+
+impl From<core::pack::PackInfo> for PackSummary {
+    fn from(i: core::pack::PackInfo) -> Self {
+        PackSummary {
+            city_id: i.city_id,
+            version: i.version,
+            default_language: i.default_language,
+            languages: i.languages,
+            places: i.places,
+            tours: i.tours,
+            size_bytes: i.size_bytes,
+        }
     }
 }

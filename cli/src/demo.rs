@@ -4,31 +4,33 @@
 use std::path::Path;
 
 use chrono::{DateTime, Utc};
-use cityguide_core::build::{BuildOptions, build_pack};
-use cityguide_core::geodesy;
-use cityguide_core::guide::{AccessFeature, Guide, GuideConfig, NearbyQuery, PlaceFilter};
-use cityguide_core::proximity::Fix;
+use cityguide_core::{AccessFeature, Guide, GuideConfig, NearbyQuery, PlaceFilter};
+use cityguide_core::{LatLon, LocationFix};
+use cityguide_publisher::build::{BuildOptions, build_pack};
 
 fn step(title: &str) {
     println!("\n== {title}");
 }
 
 /// Fixes every `spacing_m` metres along a path, one every `secs` seconds.
-fn simulate_walk(path: &[(f64, f64)], spacing_m: f64, secs: i64) -> Vec<Fix> {
+fn simulate_walk(path: &[LatLon], spacing_m: f64, secs: i64) -> Vec<LocationFix> {
     let mut fixes = Vec::new();
     let mut t = 0;
     for w in path.windows(2) {
-        let d = geodesy::distance_m(w[0], w[1]);
+        let d = w[0].distance_m(w[1]);
         let n = (d / spacing_m).ceil().max(1.0) as usize;
         for k in 0..n {
             let f = k as f64 / n as f64;
-            let p = (w[0].0 + (w[1].0 - w[0].0) * f, w[0].1 + (w[1].1 - w[0].1) * f);
-            fixes.push(Fix { lat: p.0, lon: p.1, accuracy_m: 8.0, time_ms: t * 1000 });
+            let lerp = |a: f64, b: f64| a + (b - a) * f;
+            // Between two valid positions, so valid too.
+            if let Ok(position) = LatLon::new(lerp(w[0].lat(), w[1].lat()), lerp(w[0].lon(), w[1].lon())) {
+                fixes.push(LocationFix { position, accuracy_m: 8.0, time_ms: t * 1000 });
+            }
             t += secs;
         }
     }
-    if let Some(last) = path.last() {
-        fixes.push(Fix { lat: last.0, lon: last.1, accuracy_m: 8.0, time_ms: t * 1000 });
+    if let Some(&last) = path.last() {
+        fixes.push(LocationFix { position: last, accuracy_m: 8.0, time_ms: t * 1000 });
     }
     fixes
 }
@@ -68,7 +70,7 @@ pub fn run(source: &Path, data_dir: Option<&Path>) -> Result<(), String> {
     println!("installed {} ({}) version {} into {}", city.city_id, city.name.text, city.version, dir.display());
     let id = city.city_id.clone();
 
-    let cathedral = (43.20497, 27.91021);
+    let cathedral = LatLon::new(43.20497, 27.91021).map_err(|e| e.to_string())?;
     step("Standing at the cathedral on a Tuesday in July, 10:30: what is near me?");
     let near = guide
         .nearby(&id, &NearbyQuery { at: cathedral, limit: 6, radius_m: None, filter: PlaceFilter::default() }, None)
@@ -123,12 +125,15 @@ pub fn run(source: &Path, data_dir: Option<&Path>) -> Result<(), String> {
         let mut hint = None;
         let mut announced = None;
         for (n, fix) in fixes.iter().enumerate() {
-            let p =
-                guide.tour_progress(&id, &t.id, (fix.lat, fix.lon), fix.accuracy_m, hint).map_err(|e| e.to_string())?;
+            let p = guide.tour_progress(&id, &t.id, fix.position, fix.accuracy_m, hint).map_err(|e| e.to_string())?;
             hint = Some(p.along_m);
             if p.next_stop != announced || n + 1 == fixes.len() {
-                announced = p.next_stop;
-                let next = p.next_stop.and_then(|i| tour.stops.get(i)).map_or("the end".to_owned(), |s| s.name.clone());
+                announced = p.next_stop.clone();
+                let next = p
+                    .next_stop
+                    .as_ref()
+                    .and_then(|n| tour.stops.get(n.index as usize))
+                    .map_or("the end".to_owned(), |s| s.name.clone());
                 println!(
                     "  {:>4} s  {:>5.0} m walked, {:>5.0} m left — next: {next}",
                     fix.time_ms / 1000,

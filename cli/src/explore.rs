@@ -5,8 +5,8 @@ use std::path::{Path, PathBuf};
 
 use chrono::{DateTime, Utc};
 use cityguide_core::citizen::{ConsentScope, FeedbackDraft, OutboxItem, ReportLocation};
-use cityguide_core::guide::{AccessFeature, Guide, GuideConfig, NearbyQuery, PlaceFilter, SavedPlace};
-use cityguide_core::proximity::{Fix, ProximityConfig, ProximityEvent, ProximityTracker};
+use cityguide_core::{AccessFeature, Guide, GuideConfig, NearbyQuery, PlaceFilter, SavedPlace};
+use cityguide_core::{LatLon, LocationFix, ProximityConfig, ProximityEvent, UpdateMethod, UpdateOutcome};
 use clap::{Args, Subcommand};
 use serde::Serialize;
 
@@ -76,7 +76,7 @@ enum ExploreCommand {
         text: String,
         /// Rank places near LAT,LON higher.
         #[arg(long, value_parser = parse_latlon, allow_hyphen_values = true)]
-        near: Option<(f64, f64)>,
+        near: Option<LatLon>,
         /// Most results.
         #[arg(long, default_value_t = 10)]
         limit: usize,
@@ -97,7 +97,7 @@ enum ExploreCommand {
         id: String,
         /// The walker's position LAT,LON.
         #[arg(long, value_parser = parse_latlon, allow_hyphen_values = true)]
-        at: Option<(f64, f64)>,
+        at: Option<LatLon>,
         /// GPS accuracy, metres.
         #[arg(long, default_value_t = 10.0)]
         accuracy: f64,
@@ -192,7 +192,7 @@ enum FeedbackAction {
         locate: bool,
         /// The phone's position LAT,LON for --locate (a shell has no GPS).
         #[arg(long, value_parser = parse_latlon, allow_hyphen_values = true)]
-        at: Option<(f64, f64)>,
+        at: Option<LatLon>,
         /// How the office may answer (optional).
         #[arg(long)]
         contact: Option<String>,
@@ -248,11 +248,11 @@ enum FavouriteAction {
     List,
 }
 
-fn parse_latlon(s: &str) -> Result<(f64, f64), String> {
+fn parse_latlon(s: &str) -> Result<LatLon, String> {
     let (a, b) = s.split_once(',').ok_or("expected LAT,LON, e.g. 43.2050,27.9106")?;
     let lat: f64 = a.trim().parse().map_err(|_| format!("latitude {a:?} is not a number"))?;
     let lon: f64 = b.trim().parse().map_err(|_| format!("longitude {b:?} is not a number"))?;
-    Ok((lat, lon))
+    LatLon::new(lat, lon).map_err(|e| e.to_string())
 }
 
 fn print<T: Serialize>(json: bool, value: &T, text: impl FnOnce(&T) -> String) -> Result<(), String> {
@@ -293,9 +293,9 @@ fn lines<T>(items: &[T], f: impl Fn(&T) -> String) -> String {
 
 fn saved_line(s: &SavedPlace) -> String {
     let status = match s.status {
-        cityguide_core::guide::SavedStatus::Present => "",
-        cityguide_core::guide::SavedStatus::Removed => " (removed from the guide)",
-        cityguide_core::guide::SavedStatus::CityMissing => " (city not installed)",
+        cityguide_core::SavedStatus::Present => "",
+        cityguide_core::SavedStatus::Removed => " (removed from the guide)",
+        cityguide_core::SavedStatus::CityMissing => " (city not installed)",
     };
     format!("{}/{}  {}{status}", s.city_id, s.place_id, s.name)
 }
@@ -334,7 +334,8 @@ pub fn run(args: ExploreArgs) -> Result<(), String> {
                 accessibility: if *accessible { vec![AccessFeature::StepFree] } else { Vec::new() },
                 open_at: open_now.then(|| at.unwrap_or_else(Utc::now)),
             };
-            let q = NearbyQuery { at: (*lat, *lon), limit: *limit, radius_m: *radius, filter };
+            let at = LatLon::new(*lat, *lon).map_err(|e| e.to_string())?;
+            let q = NearbyQuery { at, limit: *limit, radius_m: *radius, filter };
             let places = guide.nearby(&city, &q, langs).map_err(|e| e.to_string())?;
             print(json, &places, |ps| {
                 lines(ps, |p| {
@@ -402,8 +403,11 @@ pub fn run(args: ExploreArgs) -> Result<(), String> {
                     s += &format!("  {}. {}\n", i + 1, st.name);
                 }
                 if let Some(p) = &progress {
-                    let next =
-                        p.next_stop.and_then(|i| tour.stops.get(i)).map_or("the end".to_owned(), |s| s.name.clone());
+                    let next = p
+                        .next_stop
+                        .as_ref()
+                        .and_then(|n| tour.stops.get(n.index as usize))
+                        .map_or("the end".to_owned(), |s| s.name.clone());
                     s += &format!(
                         "at {:.0} m of {:.0} m; next: {next} in {:.0} m; {}\n",
                         p.along_m,
@@ -452,7 +456,7 @@ pub fn run(args: ExploreArgs) -> Result<(), String> {
                 photo: photo.clone(),
                 contact: contact.clone(),
                 location: if *locate {
-                    at.map(|(lat, lon)| ReportLocation { lat, lon, accuracy_m: None })
+                    at.map(|p| ReportLocation { lat: p.lat(), lon: p.lon(), accuracy_m: None })
                 } else {
                     None
                 },
@@ -477,7 +481,7 @@ pub fn run(args: ExploreArgs) -> Result<(), String> {
             print(json, &items, |is| lines(is, outbox_line))
         }
         ExploreCommand::Outbox { action: Some(OutboxAction::Flush { server }) } => {
-            let transport = cityguide_core::transport::HttpTransport::default();
+            let transport = cityguide_core::update::transport::HttpTransport::default();
             let report = guide.flush_outbox(&transport, server, Utc::now().timestamp()).map_err(|e| e.to_string())?;
             print(json, &report, |r| {
                 format!(
@@ -592,18 +596,15 @@ pub struct WalkEvent {
 }
 
 /// Replays fixes through a proximity tracker fed by the guide's spatial index.
-pub fn walk(guide: &Guide, city: &str, fixes: &[Fix]) -> Result<Vec<WalkEvent>, String> {
-    let mut tracker = ProximityTracker::new(ProximityConfig::default());
+pub fn walk(guide: &Guide, city: &str, fixes: &[LocationFix]) -> Result<Vec<WalkEvent>, String> {
+    let mut session = guide.proximity_session(city, ProximityConfig::default()).map_err(|e| e.to_string())?;
     let mut out = Vec::new();
     for fix in fixes {
-        let events =
-            tracker.update(*fix, |at, r| guide.proximity_candidates(city, at, r).unwrap_or_default(), |_| None);
-        for e in events {
-            let (event, place, time_ms, distance_m) = match e {
+        for e in session.update(guide, *fix).map_err(|e| e.to_string())? {
+            let (event, p, time_ms, distance_m) = match e {
                 ProximityEvent::Enter { place, distance_m, time_ms } => ("enter", place, time_ms, Some(distance_m)),
                 ProximityEvent::Exit { place, time_ms } => ("exit", place, time_ms, None),
             };
-            let p = guide.place_at(city, place, None).map_err(|e| e.to_string())?;
             out.push(WalkEvent { event, place_id: p.id, name: p.name, time_ms, distance_m });
         }
     }
@@ -612,7 +613,7 @@ pub fn walk(guide: &Guide, city: &str, fixes: &[Fix]) -> Result<Vec<WalkEvent>, 
 
 /// Reads a GPX track or a CSV of `lat,lon[,accuracy][,time]` (time in seconds or RFC 3339; one fix per second when
 /// missing).
-pub fn read_track(path: &Path) -> Result<Vec<Fix>, String> {
+pub fn read_track(path: &Path) -> Result<Vec<LocationFix>, String> {
     let err = |e: String| format!("{}: {e}", path.display());
     let is_gpx = path.extension().and_then(|e| e.to_str()).is_some_and(|e| e.eq_ignore_ascii_case("gpx"));
     if is_gpx {
@@ -636,7 +637,8 @@ pub fn read_track(path: &Path) -> Result<Vec<Fix>, String> {
                 (None, _) => n as i64 * 1000,
             };
             let accuracy = w.hdop.map_or(10.0, |h| h * 5.0);
-            fixes.push(Fix { lat: p.y(), lon: p.x(), accuracy_m: accuracy, time_ms: ms });
+            let position = LatLon::new(p.y(), p.x()).map_err(|e| err(format!("track point {}: {e}", n + 1)))?;
+            fixes.push(LocationFix { position, accuracy_m: accuracy, time_ms: ms });
         }
         return Ok(fixes);
     }
@@ -672,9 +674,10 @@ pub fn read_track(path: &Path) -> Result<Vec<Fix>, String> {
                 t - *t0.get_or_insert(t)
             }
         };
-        fixes.push(Fix {
-            lat: num(c_lat, "lat")?,
-            lon: num(c_lon, "lon")?,
+        let position =
+            LatLon::new(num(c_lat, "lat")?, num(c_lon, "lon")?).map_err(|e| err(format!("row {}: {e}", n + 2)))?;
+        fixes.push(LocationFix {
+            position,
             accuracy_m: match c_acc {
                 Some(c) => num(c, "accuracy")?,
                 None => 10.0,
@@ -702,7 +705,7 @@ fn outbox_line(i: &OutboxItem) -> String {
 }
 
 fn sync(guide: &Guide, args: &ExploreArgs, catalog: &str, keys: &[String], check: bool) -> Result<(), String> {
-    use cityguide_core::sync::{CancelToken, SyncConfig, Syncer};
+    use cityguide_core::{CancelToken, SyncConfig, Syncer};
     // The stored consent decides; say how to give it rather than fail deep inside the sync.
     if !guide.consent().map_err(|e| e.to_string())?.updates {
         return Err(
@@ -713,7 +716,7 @@ fn sync(guide: &Guide, args: &ExploreArgs, catalog: &str, keys: &[String], check
     let trusted_keys =
         keys.iter().map(|k| k.parse().map_err(|e| format!("--key {k:?}: {e}"))).collect::<Result<Vec<_>, String>>()?;
     let config = SyncConfig { catalog_url: catalog.to_owned(), trusted_keys, caps: Default::default() };
-    let transport = cityguide_core::transport::HttpTransport::default();
+    let transport = cityguide_core::update::transport::HttpTransport::default();
     let syncer = Syncer::new(guide, &transport, &config);
     let now = Utc::now().timestamp();
     let infos = syncer.check(now).map_err(|e| e.to_string())?;
@@ -748,13 +751,20 @@ fn sync(guide: &Guide, args: &ExploreArgs, catalog: &str, keys: &[String], check
     bar.finish_and_clear();
     print(args.json, &outcomes, |os| {
         lines(os, |o| {
+            let how = match o {
+                UpdateOutcome::UpToDate { .. } => ", already up to date",
+                UpdateOutcome::Installed { .. } => ", installed",
+                UpdateOutcome::Updated { method: UpdateMethod::Delta, .. } => ", delta",
+                UpdateOutcome::Updated { method: UpdateMethod::FullPack, .. } => ", full pack",
+                UpdateOutcome::Updated { method: UpdateMethod::FullPackAfterDeltaFailed, .. } => {
+                    ", the delta did not verify so the full pack was used"
+                }
+            };
             format!(
-                "{} is at version {} ({} bytes downloaded{}{})",
-                o.city.city_id,
-                o.city.version,
-                o.downloaded_bytes,
-                if o.via_delta { ", delta" } else { "" },
-                if o.fell_back_to_full { ", the delta did not verify so the full pack was used" } else { "" }
+                "{} is at version {} ({} bytes downloaded{how})",
+                o.city().city_id,
+                o.city().version,
+                o.downloaded_bytes(),
             )
         })
     })

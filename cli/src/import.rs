@@ -1,11 +1,11 @@
 //! `cityguide import osm`: an OpenStreetMap extract into editable sources (the work is done by
-//! `cityguide_core::osm`).
+//! `cityguide_publisher::osm`).
 
 use std::path::PathBuf;
 
-use cityguide_core::model::BBox;
-use cityguide_core::osm::read_extract;
-use cityguide_core::osm::sources::{CityInit, ImportReport, import, source_bbox};
+use cityguide_core::pack::model::BBox;
+use cityguide_publisher::osm::read_extract;
+use cityguide_publisher::osm::sources::{CityInit, ImportReport, import, source_bbox};
 use clap::{Args, Subcommand};
 
 /// What to import.

@@ -1,6 +1,6 @@
 //! `cityguide pack inspect`: what a pack holds, for people (text) and scripts (JSON).
 
-use cityguide_core::model::LanguageCoverage;
+use cityguide_core::pack::model::LanguageCoverage;
 use cityguide_core::pack::{FORMAT_MAJOR, PackFile};
 use serde::Serialize;
 use sha2::{Digest, Sha256};
@@ -44,7 +44,7 @@ pub fn print(pack: &PackFile, json: bool) -> Result<(), String> {
         name: &m.name,
         version: m.version,
         created: chrono::DateTime::from_timestamp(m.created, 0).map(|t| t.to_rfc3339()).unwrap_or_default(),
-        format: format!("{FORMAT_MAJOR}.{}", pack.pack().format_minor()),
+        format: format!("{FORMAT_MAJOR}.{}", pack.info().format_minor),
         default_language: &m.default_language,
         languages: c.language_coverage(),
         counts: Counts {

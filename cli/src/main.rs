@@ -8,21 +8,18 @@ use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
-use cityguide_core::build::{BuildOptions, build_pack};
-use cityguide_core::export::places_geojson;
 use cityguide_core::pack::PackFile;
+use cityguide_publisher::build::{BuildOptions, build_pack};
+use cityguide_publisher::export::places_geojson;
 use clap::{Args, Parser, Subcommand};
 
 mod demo;
 mod explore;
 mod import;
-mod inbox;
 mod inspect;
-mod preview;
 mod progress;
 mod publish;
 mod report;
-mod serve;
 
 /// cityguide — build, check and explore offline city guide content packs.
 ///
@@ -228,7 +225,7 @@ fn parse_since(s: &str) -> Result<i64, String> {
 
 fn feedback_export(db: &Path, office: &str, since: Option<&str>, json: bool) -> Result<(), String> {
     let since = since.map(parse_since).transpose()?.unwrap_or(i64::MIN);
-    let inbox = inbox::Inbox::open_existing(db)?;
+    let inbox = cityguide_server::inbox::Inbox::open_existing(db)?;
     let rows = inbox.reports(office, since)?;
     if rows.is_empty() {
         let offices = inbox.offices()?;
@@ -272,7 +269,7 @@ fn feedback_export(db: &Path, office: &str, since: Option<&str>, json: bool) -> 
 }
 
 fn consultation_results(db: &Path, json: bool) -> Result<(), String> {
-    let inbox = inbox::Inbox::open_existing(db)?;
+    let inbox = cityguide_server::inbox::Inbox::open_existing(db)?;
     let tallies = inbox.results(chrono::Utc::now().timestamp())?;
     if json {
         println!("{}", serde_json::to_string_pretty(&tallies).map_err(|e| e.to_string())?);
@@ -337,18 +334,18 @@ fn run(cli: Cli) -> Result<ExitCode, String> {
         Command::Serve { site, addr, public, feedback_db, packs, reports_per_hour, ballots_per_hour } => {
             let inbox = match feedback_db {
                 Some(db) => {
-                    let limits = inbox::Limits { reports_per_hour, ballots_per_hour };
-                    let inbox = inbox::Inbox::open(&db, limits)?;
+                    let limits = cityguide_server::inbox::Limits { reports_per_hour, ballots_per_hour };
+                    let inbox = cityguide_server::inbox::Inbox::open(&db, limits)?;
                     for p in &packs {
                         let pack = open(p)?;
                         let n = inbox.register_pack(&pack)?;
-                        println!("{}: {n} consultation(s) of {} accept ballots", p.display(), pack.meta().city_id());
+                        println!("{}: {n} consultation(s) of {} accept ballots", p.display(), pack.info().city_id);
                     }
                     Some(inbox)
                 }
                 None => None,
             };
-            serve::run(&site, &addr, public, inbox).map(|()| ExitCode::SUCCESS)
+            cityguide_server::serve::run(&site, &addr, public, inbox).map(|()| ExitCode::SUCCESS)
         }
         Command::Feedback(FeedbackCommand::Export { db, office, since, csv: _, json }) => {
             feedback_export(&db, &office, since.as_deref(), json).map(|()| ExitCode::SUCCESS)
@@ -367,8 +364,8 @@ fn run(cli: Cli) -> Result<ExitCode, String> {
         }
         Command::Pack(PackCommand::Verify { file }) => match PackFile::open(&file) {
             Ok(pack) => {
-                let m = pack.meta();
-                println!("{}: valid pack of {} version {}", file.display(), m.city_id(), m.version());
+                let m = pack.info();
+                println!("{}: valid pack of {} version {}", file.display(), m.city_id, m.version);
                 Ok(ExitCode::SUCCESS)
             }
             Err(e) => {
@@ -379,7 +376,7 @@ fn run(cli: Cli) -> Result<ExitCode, String> {
         Command::Pack(PackCommand::Report { path, json }) => report::run(&path, json).map(|()| ExitCode::SUCCESS),
         Command::Pack(PackCommand::Preview { file, output }) => {
             let pack = open(&file)?;
-            let html = preview::html(&pack.to_content())?;
+            let html = cityguide_publisher::preview::html(&pack.to_content())?;
             write_atomic(&output, html.as_bytes())?;
             println!("wrote {} ({} bytes); open it in a browser", output.display(), html.len());
             Ok(ExitCode::SUCCESS)
@@ -442,7 +439,7 @@ fn build(args: &BuildArgs) -> Result<ExitCode, String> {
 }
 
 /// A diagnostic with its file given relative to the current directory, so editors can jump to it.
-fn prefixed(source: &Path, d: &cityguide_core::build::Diagnostic) -> String {
+fn prefixed(source: &Path, d: &cityguide_publisher::build::Diagnostic) -> String {
     let mut d = d.clone();
     let joined = source.join(&d.file);
     if joined.exists() || !Path::new(&d.file).is_absolute() {

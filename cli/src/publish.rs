@@ -1,10 +1,10 @@
 //! `cityguide keygen` and `cityguide publish`: a culture department's signing key and its published site (the work is
-//! done by `cityguide_core::publish`).
+//! done by `cityguide_publisher::publish`).
 
 use std::path::Path;
 
-use cityguide_core::catalog::SigningKeyPair;
-pub use cityguide_core::publish::Published;
+pub use cityguide_publisher::publish::Published;
+use cityguide_publisher::signing::SigningKeyPair;
 
 fn write_key(path: &Path, text: &str) -> Result<(), String> {
     if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
@@ -64,5 +64,5 @@ pub fn publish(
         .iter()
         .map(|k| k.parse().map_err(|e| format!("--endorse-key {k:?}: {e}")))
         .collect::<Result<Vec<_>, String>>()?;
-    cityguide_core::publish::publish(source, site, &key, &endorse, expires_in, now)
+    cityguide_publisher::publish::publish(source, site, &key, &endorse, expires_in, now)
 }

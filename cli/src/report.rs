@@ -1,11 +1,11 @@
-//! `cityguide pack report`: the quality report of a source folder or a pack (computed by `cityguide_core::report`).
+//! `cityguide pack report`: the quality report of a source folder or a pack (computed by `cityguide_publisher::report`).
 
 use std::path::Path;
 
-use cityguide_core::build::{Severity, load_sources_for_report};
-use cityguide_core::model::Content;
 use cityguide_core::pack::PackFile;
-use cityguide_core::report::{ReportOptions, quality_report};
+use cityguide_core::pack::model::Content;
+use cityguide_publisher::build::{Severity, load_sources_for_report};
+use cityguide_publisher::report::{ReportOptions, quality_report};
 
 /// The content of a source folder or a pack file.
 pub fn load(path: &Path) -> Result<Content, String> {

@@ -151,7 +151,8 @@ fn search_place_tours_and_favourites() {
     let t = json(&["explore", "--data-dir", &data, "tour", "old-town", "--at", "43.2047,27.9121", "--json"]);
     assert_eq!(t["tour"]["stops"].as_array().map(Vec::len), Some(4));
     assert_eq!(t["progress"]["off_route"], false);
-    assert_eq!(t["progress"]["next_stop"], 2, "at the clock tower, the museum is next");
+    assert_eq!(t["progress"]["next_stop"]["index"], 2, "at the clock tower, the museum is next");
+    assert_eq!(t["progress"]["next_stop"]["place_id"], "archaeological-museum");
     json(&["explore", "--data-dir", &data, "favourite", "add", "cathedral", "--json"]);
     let favs = json(&["explore", "--data-dir", &data, "favourite", "list", "--json"]);
     assert_eq!(favs[0]["place_id"], "cathedral");

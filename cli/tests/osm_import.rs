@@ -5,8 +5,8 @@
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
-use cityguide_core::model::{Access, Content, PlaceRec};
 use cityguide_core::pack::PackFile;
+use cityguide_core::pack::model::{Access, Content, PlaceRec};
 
 fn repo() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).parent().expect("workspace").to_path_buf()

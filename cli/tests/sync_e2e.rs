@@ -86,7 +86,7 @@ fn publish_serve_sync_update_and_refuse() {
     ]))
     .expect("json");
     assert_eq!(s1[0]["city"]["version"], 3);
-    assert_eq!(s1[0]["via_delta"], false);
+    assert_eq!(s1[0]["outcome"], "installed");
     ok(&["explore", "--data-dir", &phone, "favourite", "add", "cathedral"]);
 
     // A new version: the publisher edits a summary.
@@ -121,7 +121,7 @@ fn publish_serve_sync_update_and_refuse() {
     ]))
     .expect("json");
     assert_eq!(s2[0]["city"]["version"], 4);
-    assert_eq!(s2[0]["via_delta"], true);
+    assert_eq!((s2[0]["outcome"].as_str(), s2[0]["method"].as_str()), (Some("updated"), Some("delta")));
     assert!(s2[0]["downloaded_bytes"].as_u64().expect("n") < p2["compressed_size"].as_u64().expect("n"));
     let place: serde_json::Value =
         serde_json::from_str(&ok(&["explore", "--data-dir", &phone, "place", "cathedral", "--json"])).expect("json");

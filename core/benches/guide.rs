@@ -20,12 +20,11 @@ use std::hint::black_box;
 use std::time::{Duration, Instant};
 
 use cityguide_core::geodesy::offset_m;
-use cityguide_core::guide::{Guide, GuideConfig, NearbyQuery, PlaceFilter};
-use cityguide_core::hours;
 use cityguide_core::pack::{PackFile, write_pack};
-use cityguide_core::proximity::{Fix, ProximityConfig, ProximityTracker};
-use cityguide_core::spatial::SpatialIndex;
-use cityguide_core::store::Store;
+use cityguide_core::query::hours;
+use cityguide_core::query::proximity::{Fix, ProximityConfig, ProximityTracker};
+use cityguide_core::query::spatial::SpatialIndex;
+use cityguide_core::{Guide, GuideConfig, LatLon, NearbyQuery};
 use common::{Rng, content, quantile, users};
 use criterion::{BenchmarkGroup, Criterion, SamplingMode, criterion_group, criterion_main, measurement::WallTime};
 
@@ -62,8 +61,12 @@ fn installed(n: usize) -> tempfile::TempDir {
     dir
 }
 
+fn ll(at: (f64, f64)) -> LatLon {
+    LatLon::new(at.0, at.1).expect("users stand at valid positions")
+}
+
 fn nearby_query(at: (f64, f64)) -> NearbyQuery {
-    NearbyQuery { at, limit: 10, radius_m: None, filter: PlaceFilter::default() }
+    NearbyQuery::new(ll(at), 10)
 }
 
 /// Medians of the steps of `Guide::open`, repeated outside the guide to see where the time goes.
@@ -80,13 +83,13 @@ fn cold_open_breakdown(dir: &std::path::Path) {
         times.sort_unstable();
         times[times.len() / 2]
     };
-    let store = median(&mut || drop(black_box(Store::open(dir).expect("store"))));
+    let empty = tempfile::tempdir().expect("tempdir");
+    let store = median(&mut || drop(black_box(Guide::open(config(empty.path())).expect("open"))));
     let verify = median(&mut || drop(black_box(PackFile::open(&pack_path).expect("pack"))));
-    let pack = PackFile::open(&pack_path).expect("pack");
-    let coords: Vec<(f64, f64)> = pack.pack().coords().unwrap_or_default().iter().map(|c| (c.lat(), c.lon())).collect();
+    let content = PackFile::open(&pack_path).expect("pack").to_content();
+    let coords: Vec<(f64, f64)> = content.places.iter().map(|p| (p.lat, p.lon)).collect();
     let index = median(&mut || drop(black_box(SpatialIndex::build(&coords))));
-    let pois = pack.pack().pois().unwrap_or_default();
-    let exprs: Vec<&str> = pois.iter().filter_map(|p| p.opening_hours()).collect();
+    let exprs: Vec<&str> = content.places.iter().filter_map(|p| p.opening_hours.as_deref()).collect();
     let hours = median(&mut || {
         for e in &exprs {
             black_box(hours::parse(e));
@@ -94,8 +97,9 @@ fn cold_open_breakdown(dir: &std::path::Path) {
     });
     let guide = median(&mut || drop(black_box(Guide::open(config(dir)).expect("open"))));
     eprintln!(
-        "cold open breakdown (median of 11): Guide::open {guide:.2?} = Store::open {store:.2?} + PackFile::open \
-         (map + verify) {verify:.2?} + SpatialIndex::build {index:.2?} + parse {} opening_hours {hours:.2?} + the rest",
+        "cold open breakdown (median of 11): Guide::open {guide:.2?}; its steps on their own: an empty guide \
+         (database, migrations) {store:.2?}, PackFile::open (map + verify) {verify:.2?}, SpatialIndex::build \
+         {index:.2?}, parse {} opening_hours {hours:.2?}",
         exprs.len()
     );
 }
@@ -125,7 +129,7 @@ fn cold_open(c: &mut Criterion) {
 }
 
 /// `count` queries of `len` characters: prefixes of words of real names (both scripts), lowercased as typed.
-fn queries(c: &cityguide_core::model::Content, len: usize, count: usize) -> Vec<String> {
+fn queries(c: &cityguide_core::pack::model::Content, len: usize, count: usize) -> Vec<String> {
     let mut rng = Rng(0x7E9E + len as u64);
     let mut out = Vec::with_capacity(count);
     while out.len() < count {
@@ -167,7 +171,7 @@ fn typeahead(c: &mut Criterion) {
             let mut results = 0usize;
             for pass in 0..2 {
                 for (i, text) in set.iter().enumerate() {
-                    let near = with_position.then(|| users[i % users.len()]);
+                    let near = with_position.then(|| ll(users[i % users.len()]));
                     let t = Instant::now();
                     let found = guide.search(CITY, text, near, 20, None).expect("search");
                     let dt = t.elapsed();
@@ -207,7 +211,7 @@ fn typeahead(c: &mut Criterion) {
         g.bench_function(format!("{len}char_near"), |b| {
             b.iter(|| {
                 q = (q + 1) % set.len();
-                black_box(guide.search(CITY, &set[q], Some(users[q % users.len()]), 20, None).expect("search"))
+                black_box(guide.search(CITY, &set[q], Some(ll(users[q % users.len()])), 20, None).expect("search"))
             })
         });
     }

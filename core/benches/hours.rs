@@ -5,7 +5,7 @@
 use std::hint::black_box;
 
 use chrono::{TimeZone, Utc};
-use cityguide_core::hours::{self, HoursContext};
+use cityguide_core::query::hours::{self, HoursContext};
 use criterion::{Criterion, criterion_group, criterion_main};
 
 const TYPICAL: &str = "Tu-Su 10:00-17:00; PH off";

@@ -8,7 +8,7 @@ use std::collections::HashMap;
 use std::hint::black_box;
 
 use cityguide_core::geodesy::{distance_m, offset_m};
-use cityguide_core::proximity::{Fix, ProximityConfig, ProximityTracker};
+use cityguide_core::query::proximity::{Fix, ProximityConfig, ProximityTracker};
 use criterion::{Criterion, criterion_group, criterion_main};
 
 const BASE: (f64, f64) = (43.2048, 27.9105);

@@ -24,8 +24,8 @@ use std::hint::black_box;
 use std::time::{Duration, Instant};
 
 use cityguide_core::geodesy::distance_m;
-use cityguide_core::model::BBox;
-use cityguide_core::spatial::SpatialIndex;
+use cityguide_core::pack::model::BBox;
+use cityguide_core::query::spatial::SpatialIndex;
 use common::{label, places, users, viewports};
 use criterion::{BenchmarkGroup, Criterion, SamplingMode, criterion_group, criterion_main, measurement::WallTime};
 use rusqlite::{Connection, params};

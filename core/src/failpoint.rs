@@ -3,14 +3,20 @@
 //!
 //! Updates promise that a crash at any moment leaves the old or the complete new version active, with the user's
 //! data intact. That promise is only as good as the test that kills the process at each step, so the steps are named
-//! here and the install and sync code announces each one. Nothing happens unless a hook is installed, which only a
-//! test does; the cost in the apps is one atomic load per step.
+//! here and the install and sync code announces each one.
+//!
+//! The hook exists only with the `failpoints` feature, which the crash tests enable (a dev-dependency of the core on
+//! itself) and which no release build turns on: without it [`hit`] is an empty inline function and the phone library
+//! has no hook at all.
 
+#[cfg(feature = "failpoints")]
 use std::sync::OnceLock;
 
 /// Called with the name of each point the update passes.
+#[cfg(feature = "failpoints")]
 pub type Hook = Box<dyn Fn(&str) + Send + Sync>;
 
+#[cfg(feature = "failpoints")]
 static HOOK: OnceLock<Hook> = OnceLock::new();
 
 /// After each chunk of a download is appended to its partial file.
@@ -52,13 +58,20 @@ pub const ALL: &[&str] = &[
 ];
 
 /// Installs the hook for the rest of the process (crash tests only). Returns false when one was already installed.
+#[cfg(feature = "failpoints")]
 pub fn set_hook(hook: Hook) -> bool {
     HOOK.set(hook).is_ok()
 }
 
 /// Announces that the update reached `point`.
+#[cfg(feature = "failpoints")]
 pub(crate) fn hit(point: &str) {
     if let Some(hook) = HOOK.get() {
         hook(point);
     }
 }
+
+/// Without the `failpoints` feature there is nothing to announce to.
+#[cfg(not(feature = "failpoints"))]
+#[inline(always)]
+pub(crate) fn hit(_point: &str) {}

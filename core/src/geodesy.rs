@@ -1,7 +1,97 @@
-//! Distances on the Earth, in metres.
+//! Positions and distances on the Earth.
 //!
-//! One place for the formulae so every query, tour and validation agrees on what "100 m away" means. Haversine on
-//! the mean Earth radius (geo's implementation) is within 0.5 % of the ellipsoidal distance, far below GPS error.
+//! [`LatLon`] is the one position type of the public API: it can only hold valid degrees, so no query has to guess
+//! what a NaN or a latitude of 200 means. The formulae live here so every query, tour and validation agrees on what
+//! "100 m away" means: haversine on the mean Earth radius (the same as geo's `Haversine`, which the tests compare
+//! against) is within 0.5 % of the ellipsoidal distance, far below GPS error.
+
+use serde::{Deserialize, Serialize};
+
+/// A position on the Earth in degrees (WGS 84): latitude within -90..=90, longitude within -180..=180, both finite.
+///
+/// ```
+/// use cityguide_core::LatLon;
+/// let cathedral = LatLon::new(43.20497, 27.91021).expect("valid degrees");
+/// let thermae = LatLon::new(43.20211, 27.91533).expect("valid degrees");
+/// assert!((cathedral.distance_m(thermae) - 522.0).abs() < 5.0);
+/// assert!(LatLon::new(f64::NAN, 0.0).is_err());
+/// assert!(LatLon::new(91.0, 0.0).is_err());
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, PartialOrd, Serialize, Deserialize)]
+#[serde(try_from = "RawLatLon")]
+pub struct LatLon {
+    lat: f64,
+    lon: f64,
+}
+
+#[derive(Deserialize)]
+struct RawLatLon {
+    lat: f64,
+    lon: f64,
+}
+
+impl TryFrom<RawLatLon> for LatLon {
+    type Error = InvalidLatLon;
+    fn try_from(r: RawLatLon) -> Result<Self, Self::Error> {
+        LatLon::new(r.lat, r.lon)
+    }
+}
+
+/// Why degrees are not a position.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+pub enum InvalidLatLon {
+    /// The latitude is not a number within -90..=90.
+    #[error("the latitude must be a number of degrees within -90..=90")]
+    Latitude,
+    /// The longitude is not a number within -180..=180.
+    #[error("the longitude must be a number of degrees within -180..=180")]
+    Longitude,
+}
+
+impl LatLon {
+    /// A position from degrees, refused unless both are finite and in range.
+    pub fn new(lat: f64, lon: f64) -> Result<LatLon, InvalidLatLon> {
+        if !(lat.is_finite() && (-90.0..=90.0).contains(&lat)) {
+            return Err(InvalidLatLon::Latitude);
+        }
+        if !(lon.is_finite() && (-180.0..=180.0).contains(&lon)) {
+            return Err(InvalidLatLon::Longitude);
+        }
+        Ok(LatLon { lat, lon })
+    }
+
+    /// Latitude, degrees.
+    pub fn lat(self) -> f64 {
+        self.lat
+    }
+
+    /// Longitude, degrees.
+    pub fn lon(self) -> f64 {
+        self.lon
+    }
+
+    /// Great-circle distance to `other`, metres.
+    pub fn distance_m(self, other: LatLon) -> f64 {
+        distance_m(self.tuple(), other.tuple())
+    }
+
+    /// Initial bearing towards `other`, degrees clockwise from north in `[0, 360)`.
+    pub fn bearing_deg(self, other: LatLon) -> f64 {
+        bearing_deg(self.tuple(), other.tuple())
+    }
+
+    /// `(lat, lon)`, the form the algorithms in [`crate::query`] take.
+    pub fn tuple(self) -> (f64, f64) {
+        (self.lat, self.lon)
+    }
+
+    /// A position from coordinates stored in a verified pack (finite and in range by the reader's checks); an
+    /// out-of-range value is clamped rather than trusted.
+    pub(crate) fn from_verified(lat: f64, lon: f64) -> LatLon {
+        let clamp = |v: f64, m: f64| if v.is_finite() { v.clamp(-m, m) } else { 0.0 };
+        LatLon { lat: clamp(lat, 90.0), lon: clamp(lon, 180.0) }
+    }
+}
 
 /// Mean Earth radius in metres (IUGG), the radius geo's Haversine uses too.
 pub const EARTH_RADIUS_M: f64 = 6_371_008.8;

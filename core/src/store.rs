@@ -189,11 +189,6 @@ impl Store {
         &self.dir
     }
 
-    /// Path of the database file.
-    pub fn db_path(&self) -> &Path {
-        &self.db_path
-    }
-
     fn open_reader(&self) -> Result<Connection, StoreError> {
         let conn = Connection::open_with_flags(
             &self.db_path,

@@ -7,13 +7,13 @@ mod common;
 use std::collections::HashMap;
 use std::sync::Mutex;
 
-use cityguide_core::build::{BuildOptions, build_pack};
 use cityguide_core::citizen::wire::{Ack, BallotRequest, FeedbackRequest, MAX_TEXT_CHARS};
 use cityguide_core::citizen::{
     Backoff, CitizenError, ConsentScope, FeedbackDraft, OutboxKind, OutboxStatus, ReportLocation,
 };
-use cityguide_core::guide::{Guide, GuideConfig};
-use cityguide_core::transport::{Fetched, Transport, TransportError};
+use cityguide_core::{Fetched, Transport, TransportError};
+use cityguide_core::{Guide, GuideConfig};
+use cityguide_publisher::build::{BuildOptions, build_pack};
 
 const NOW: i64 = 1_800_000_000;
 const SERVER: &str = "https://city.example.invalid/";
@@ -462,7 +462,7 @@ fn erase_removes_every_trace_from_the_database_file_and_its_log() {
     let canary = "CANARY-7f3a9c";
     fill(&p, canary);
     let key = p.guide.installation_key().expect("key");
-    let db_path = p.guide.store().db_path().to_path_buf();
+    let db_path = p.guide.data_dir().join("guide.db");
     let wal_path = db_path.with_extension("db-wal");
     let on_disk = |needle: &str| {
         let mut bytes = std::fs::read(&db_path).expect("db");

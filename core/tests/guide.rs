@@ -7,9 +7,14 @@ use std::path::Path;
 use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
-use cityguide_core::build::{BuildOptions, build_pack};
-use cityguide_core::guide::{AccessFeature, Guide, GuideConfig, GuideError, NearbyQuery, PlaceFilter, SavedStatus};
-use cityguide_core::model::BBox;
+use cityguide_core::{
+    AccessFeature, Guide, GuideConfig, GuideError, LatLon, NearbyQuery, OpenState, PlaceFilter, SavedStatus, Viewport,
+};
+use cityguide_publisher::build::{BuildOptions, build_pack};
+
+fn ll(lat: f64, lon: f64) -> LatLon {
+    LatLon::new(lat, lon).expect("a valid position")
+}
 
 fn mini_pack(version: Option<u64>) -> Vec<u8> {
     build_pack(&common::mini(), &BuildOptions { version, created: None }).expect("builds").bytes
@@ -59,8 +64,8 @@ fn install_reinstall_and_refuse_older() {
 fn nearby_filters_and_languages() {
     let tmp = tempfile::tempdir().expect("tmp");
     let g = installed(tmp.path());
-    let cathedral = (43.20497, 27.91021);
-    let q = |filter: PlaceFilter| NearbyQuery { at: cathedral, limit: 10, radius_m: None, filter };
+    let cathedral = ll(43.20497, 27.91021);
+    let q = |filter: PlaceFilter| NearbyQuery::new(cathedral, 10).filtered(filter);
     let all = g.nearby("mini", &q(PlaceFilter::default()), None).expect("nearby");
     assert_eq!(all.len(), 5);
     assert_eq!(all[0].id, "cathedral");
@@ -76,26 +81,21 @@ fn nearby_filters_and_languages() {
         .nearby("mini", &q(PlaceFilter { accessibility: vec![AccessFeature::StepFree], ..Default::default() }), None)
         .expect("a");
     assert_eq!(step_free.iter().map(|p| p.id.as_str()).collect::<Vec<_>>(), ["sea-garden"]);
-    let radius = g
-        .nearby(
-            "mini",
-            &NearbyQuery { at: cathedral, limit: 10, radius_m: Some(200.0), filter: PlaceFilter::default() },
-            None,
-        )
-        .expect("r");
+    let radius = g.nearby("mini", &NearbyQuery::new(cathedral, 10).within(200.0), None).expect("r");
     assert_eq!(radius.iter().map(|p| p.id.as_str()).collect::<Vec<_>>(), ["cathedral", "clock-tower"]);
     assert!(matches!(
         g.nearby("mini", &q(PlaceFilter { categories: vec!["nope".into()], ..Default::default() }), None),
-        Err(GuideError::InvalidArgument(_))
+        Err(GuideError::UnknownCategory { city_id, category_id }) if city_id == "mini" && category_id == "nope"
     ));
     assert!(matches!(
-        g.nearby(
-            "mini",
-            &NearbyQuery { at: (f64::NAN, 1.0), limit: 1, radius_m: None, filter: PlaceFilter::default() },
-            None
-        ),
-        Err(GuideError::InvalidArgument(_))
+        g.nearby("mini", &NearbyQuery::new(cathedral, 1).within(-5.0), None),
+        Err(GuideError::InvalidArgument { field: "radius", .. })
     ));
+    assert!(matches!(
+        g.nearby("mini", &NearbyQuery::new(cathedral, 1).within(f64::NAN), None),
+        Err(GuideError::InvalidArgument { field: "radius", .. })
+    ));
+    assert!(LatLon::new(f64::NAN, 1.0).is_err() && LatLon::new(0.0, 180.5).is_err());
     assert!(matches!(g.nearby("sofia", &q(PlaceFilter::default()), None), Err(GuideError::NotInstalled { .. })));
     // Language fallback: German where it exists, else the default language, and the answer says which.
     let de = vec!["de".to_owned()];
@@ -107,7 +107,7 @@ fn nearby_filters_and_languages() {
     let cathedral_de_en = g.place("mini", "cathedral", at("2026-07-14T07:30:00Z"), Some(&de_en)).expect("place");
     assert_eq!(cathedral_de_en.summary.name, "Cathedral of the Assumption");
     assert_eq!(
-        museum.categories[0].1.as_ref().map(|l| l.lang.as_str()),
+        museum.categories[0].name.as_ref().map(|l| l.lang.as_str()),
         Some("bg"),
         "category name falls back to the default language too"
     );
@@ -119,16 +119,17 @@ fn opening_hours_in_the_city_time_zone_with_holidays() {
     let g = installed(tmp.path());
     // Tuesday 14 July 2026, 10:30 in Varna (UTC+3): open until 17:00.
     let h = g.opening_status("mini", "archaeological-museum", at("2026-07-14T07:30:00Z")).expect("hours");
-    assert_eq!(h.state, "open");
-    assert_eq!(h.closes_at.as_deref(), Some("2026-07-14T17:00:00+03:00"));
+    assert_eq!(h.state, OpenState::Open);
+    assert_eq!(h.closes_at.map(|t| t.to_rfc3339()).as_deref(), Some("2026-07-14T17:00:00+03:00"));
     // Tuesday 3 March 2026 is Liberation Day, a public holiday: "PH off".
     let h = g.opening_status("mini", "archaeological-museum", at("2026-03-03T10:00:00Z")).expect("hours");
-    assert_eq!(h.state, "closed");
+    assert_eq!(h.state, OpenState::Closed);
     // No hours at all: unknown, never closed.
     let h = g.opening_status("mini", "clock-tower", at("2026-07-14T07:30:00Z")).expect("hours");
-    assert_eq!(h.state, "unknown");
+    assert_eq!(h.state, OpenState::Unknown);
+    assert_eq!(h.unknown_reason, Some(cityguide_core::query::hours::UnknownReason::NoHours));
     let open_now = PlaceFilter { open_at: Some(at("2026-07-13T07:30:00Z")), ..Default::default() };
-    let q = NearbyQuery { at: (43.20497, 27.91021), limit: 10, radius_m: None, filter: open_now };
+    let q = NearbyQuery::new(ll(43.20497, 27.91021), 10).filtered(open_now);
     let ids: Vec<String> = g.nearby("mini", &q, None).expect("n").into_iter().map(|p| p.id).collect();
     // Monday: the museum is closed, the cathedral and the park are open, unknown hours are left out.
     assert_eq!(ids, ["cathedral", "sea-garden"]);
@@ -156,7 +157,7 @@ fn search_in_any_script() {
     assert!(g.search("mini", "  ", None, 5, None).expect("search").is_empty());
     assert!(g.search("mini", "\"*:()^", None, 5, None).is_ok(), "FTS syntax in a query is harmless");
     // Distance breaks ties: near the sea garden, "m" ranks the nearer of equal matches higher.
-    let near_museum = g.search("mini", "museum", Some((43.20675, 27.91746)), 5, None).expect("search");
+    let near_museum = g.search("mini", "museum", Some(ll(43.20675, 27.91746)), 5, None).expect("search");
     assert_eq!(near_museum[0].id, "archaeological-museum");
 }
 
@@ -164,7 +165,7 @@ fn search_in_any_script() {
 fn viewport_clusters() {
     let tmp = tempfile::tempdir().expect("tmp");
     let g = installed(tmp.path());
-    let bbox = BBox { min_lat: 43.18, min_lon: 27.88, max_lat: 43.23, max_lon: 27.95 };
+    let bbox = Viewport { south_west: ll(43.18, 27.88), north_east: ll(43.23, 27.95) };
     let far = g.viewport("mini", &bbox, 10, &PlaceFilter::default(), None).expect("viewport");
     assert_eq!(far.iter().map(|m| m.count).sum::<u32>(), 5);
     assert!(far.len() < 5, "at zoom 10 nearby places merge");
@@ -189,8 +190,15 @@ fn tours_and_progress() {
     assert!(start.along_m < 1.0 && !start.off_route);
     let end = g.tour_progress("mini", "old-town", *t.path.last().expect("end"), 5.0, None).expect("progress");
     assert!(end.distance_left_m < 1.0);
-    let lost = g.tour_progress("mini", "old-town", (43.195, 27.90), 5.0, None).expect("progress");
+    let lost = g.tour_progress("mini", "old-town", ll(43.195, 27.90), 5.0, None).expect("progress");
     assert!(lost.off_route);
+    let mid = g.tour_progress("mini", "old-town", t.stops[1].position, 5.0, None).expect("progress");
+    let next = mid.next_stop.expect("a next stop");
+    assert_eq!(t.stops[next.index as usize].id, next.place_id, "the next stop names its place");
+    assert!(matches!(
+        g.tour_progress("mini", "old-town", t.path[0], f64::NAN, None),
+        Err(GuideError::InvalidArgument { field: "accuracy", .. })
+    ));
     assert!(matches!(g.tour("mini", "nope", None), Err(GuideError::UnknownTour { .. })));
 }
 
@@ -268,7 +276,7 @@ fn queries_run_while_a_new_version_installs() {
             let g = Arc::clone(&g);
             std::thread::spawn(move || {
                 for _ in 0..200 {
-                    let q = NearbyQuery { at: (43.2, 27.91), limit: 3, radius_m: None, filter: PlaceFilter::default() };
+                    let q = NearbyQuery::new(ll(43.2, 27.91), 3);
                     assert_eq!(g.nearby("mini", &q, None).expect("nearby").len(), 3);
                     assert!(!g.search("mini", "termi", None, 3, None).expect("search").is_empty());
                 }

@@ -10,11 +10,12 @@ use std::sync::Mutex;
 
 use common::net::{BASE, FakeNet, Mode};
 
-use cityguide_core::catalog::{Catalog, SigningKeyPair, TrustPolicy, sign_catalog, verify_catalog};
 use cityguide_core::citizen::ConsentScope;
-use cityguide_core::guide::{Guide, GuideConfig};
-use cityguide_core::publish::publish;
-use cityguide_core::sync::{CancelToken, SyncConfig, SyncError, Syncer};
+use cityguide_core::update::catalog::{Catalog, TrustPolicy, verify_catalog};
+use cityguide_core::{CancelToken, SyncConfig, SyncError, Syncer};
+use cityguide_core::{Guide, GuideConfig, UpdateMethod, UpdateOutcome};
+use cityguide_publisher::publish::publish;
+use cityguide_publisher::signing::{SigningKeyPair, sign_catalog};
 
 const NOW: i64 = 1_800_000_000;
 const DAY: i64 = 86_400;
@@ -50,11 +51,11 @@ impl World {
         World { _tmp: tmp, src, site, key, guide, net, config }
     }
 
-    fn sync(&self) -> Result<cityguide_core::sync::UpdateOutcome, SyncError> {
+    fn sync(&self) -> Result<cityguide_core::UpdateOutcome, SyncError> {
         self.sync_at(NOW + 60)
     }
 
-    fn sync_at(&self, now: i64) -> Result<cityguide_core::sync::UpdateOutcome, SyncError> {
+    fn sync_at(&self, now: i64) -> Result<cityguide_core::UpdateOutcome, SyncError> {
         Syncer::new(&self.guide, &self.net, &self.config).update("mini", now, &|_: u64, _: u64| {}, &CancelToken::new())
     }
 
@@ -67,7 +68,7 @@ impl World {
     /// Everything on the device that an update could change.
     fn snapshot(&self) -> BTreeMap<String, Vec<u8>> {
         let mut s = BTreeMap::new();
-        let packs = self.guide.store().dir().join("packs");
+        let packs = self.guide.data_dir().join("packs");
         if let Ok(rd) = std::fs::read_dir(&packs) {
             for e in rd.flatten() {
                 s.insert(format!("file {}", e.file_name().to_string_lossy()), std::fs::read(e.path()).expect("read"));
@@ -85,7 +86,7 @@ impl World {
 
 fn assert_refused_and_unchanged(
     w: &World,
-    result: Result<cityguide_core::sync::UpdateOutcome, SyncError>,
+    result: Result<cityguide_core::UpdateOutcome, SyncError>,
     before: &BTreeMap<String, Vec<u8>>,
     what: &str,
 ) -> SyncError {
@@ -101,8 +102,8 @@ fn assert_refused_and_unchanged(
 fn installed_world() -> World {
     let w = World::new();
     let o = w.sync().expect("first install");
-    assert!(!o.via_delta);
-    assert_eq!(o.city.version, 3);
+    assert!(matches!(o, UpdateOutcome::Installed { .. }), "{o:?}");
+    assert_eq!(o.city().version, 3);
     w.guide.add_favourite("mini", "clock-tower").expect("fav");
     w
 }
@@ -112,23 +113,23 @@ fn a_delta_update_keeps_user_data_and_matches_the_full_pack() {
     let w = installed_world();
     w.publish_v2();
     let o = w.sync().expect("update");
-    assert!(o.via_delta && !o.fell_back_to_full, "{o:?}");
-    assert_eq!(o.city.version, 4);
+    assert!(matches!(o, UpdateOutcome::Updated { method: UpdateMethod::Delta, from_version: 3, .. }), "{o:?}");
+    assert_eq!(o.city().version, 4);
     let catalog = verify_catalog(
         &std::fs::read(w.site.join("catalog.json")).expect("read"),
         &TrustPolicy { trusted: vec![w.key.public()], last_seen_version: None, now: NOW, max_bytes: 1 << 20 },
     )
     .expect("catalog");
     let entry = &catalog.cities[0];
-    assert_eq!(o.city.sha256, entry.sha256, "the rebuilt pack is byte-for-byte the published one");
-    assert!(o.downloaded_bytes < entry.compressed_size, "{} vs {}", o.downloaded_bytes, entry.compressed_size);
+    assert_eq!(o.city().sha256, entry.sha256, "the rebuilt pack is byte-for-byte the published one");
+    assert!(o.downloaded_bytes() < entry.compressed_size, "{} vs {}", o.downloaded_bytes(), entry.compressed_size);
     let favs = w.guide.favourites().expect("favs");
-    assert_eq!(favs[0].status, cityguide_core::guide::SavedStatus::Removed, "the removed place is kept as removed");
+    assert_eq!(favs[0].status, cityguide_core::SavedStatus::Removed, "the removed place is kept as removed");
     // Nothing left over in the download folder.
-    let leftovers = std::fs::read_dir(w.guide.store().dir().join("downloads")).map(|r| r.count()).unwrap_or(0);
+    let leftovers = std::fs::read_dir(w.guide.data_dir().join("downloads")).map(|r| r.count()).unwrap_or(0);
     assert_eq!(leftovers, 0);
     // Up to date: nothing downloaded.
-    assert_eq!(w.sync().expect("again").downloaded_bytes, 0);
+    assert_eq!(w.sync().expect("again").downloaded_bytes(), 0);
 }
 
 #[test]
@@ -146,8 +147,8 @@ fn a_flipped_byte_in_the_delta_falls_back_to_the_full_pack() {
     w.publish_v2();
     w.net.set(Mode::Flip(".delta".into()));
     let o = w.sync().expect("falls back");
-    assert!(o.fell_back_to_full && !o.via_delta, "{o:?}");
-    assert_eq!(o.city.version, 4);
+    assert!(matches!(o, UpdateOutcome::Updated { method: UpdateMethod::FullPackAfterDeltaFailed, .. }), "{o:?}");
+    assert_eq!(o.city().version, 4);
 }
 
 #[test]
@@ -257,13 +258,13 @@ fn a_catalog_entry_that_tries_path_traversal_is_refused() {
 #[test]
 fn a_truncated_download_resumes_where_it_stopped() {
     let w = World::new();
-    let caps = cityguide_core::sync::Caps { chunk: 1024, ..Default::default() };
+    let caps = cityguide_core::Caps { chunk: 1024, ..Default::default() };
     let w = World { config: SyncConfig { caps, ..w.config.clone() }, ..w };
     let before = w.snapshot();
     w.net.set(Mode::CutOnce(".pack.zst".into(), 1500));
     assert_refused_and_unchanged(&w, w.sync(), &before, "cut connection");
     let o = w.sync().expect("resumes");
-    assert_eq!(o.city.version, 3);
+    assert_eq!(o.city().version, 3);
     let ranges: Vec<(u64, u64)> =
         w.net.requests().iter().filter(|(r, _)| r.ends_with(".pack.zst")).filter_map(|(_, r)| *r).collect();
     // The second attempt starts at 1024 (the whole chunk before the cut was kept), not at 0.
@@ -288,7 +289,7 @@ fn progress_is_reported_up_to_the_total() {
     let w = World::new();
     let seen = Mutex::new(Vec::new());
     let listener = |done: u64, total: u64| seen.lock().expect("lock").push((done, total));
-    let caps = cityguide_core::sync::Caps { chunk: 1024, ..Default::default() };
+    let caps = cityguide_core::Caps { chunk: 1024, ..Default::default() };
     let config = SyncConfig { caps, ..w.config.clone() };
     Syncer::new(&w.guide, &w.net, &config).update("mini", NOW, &listener, &CancelToken::new()).expect("update");
     let seen = seen.lock().expect("lock");
@@ -312,7 +313,7 @@ fn a_key_rotation_signed_by_the_old_key_is_remembered() {
     c.version += 1;
     c.rotation = None;
     *w.net.catalog_override.lock().expect("lock") = Some(sign_catalog(&c, &[&new_key]));
-    assert_eq!(w.sync().expect("new key trusted").city.version, 4);
+    assert_eq!(w.sync().expect("new key trusted").city().version, 4);
 }
 
 #[test]
@@ -320,10 +321,10 @@ fn without_the_updates_consent_no_request_is_made() {
     let w = World::new();
     w.guide.set_consent(ConsentScope::Updates, false, NOW).expect("the user turns updates off");
     let err = w.sync().expect_err("no consent");
-    assert!(matches!(err, SyncError::ConsentRequired), "{err:?}");
-    assert!(err.to_string().contains("consent set updates on"), "the error tells how to turn it on: {err}");
+    assert!(matches!(err, SyncError::ConsentRequired { scope: ConsentScope::Updates }), "{err:?}");
+    assert!(err.to_string().contains("updates consent is off"), "the error names the consent: {err}");
     let check = Syncer::new(&w.guide, &w.net, &w.config).check(NOW + 60);
-    assert!(matches!(check, Err(SyncError::ConsentRequired)));
+    assert!(matches!(check, Err(SyncError::ConsentRequired { .. })));
     assert_eq!(w.net.requests(), Vec::new(), "not a single request without consent");
     assert!(w.guide.installed().expect("installed").is_empty());
     // With consent the same world syncs, so the refusal above was the consent and nothing else.

@@ -15,12 +15,13 @@ use std::process::{Command, Stdio};
 use std::sync::mpsc;
 use std::time::Duration;
 
-use cityguide_core::catalog::{SigningKeyPair, sha256_hex};
 use cityguide_core::citizen::ConsentScope;
 use cityguide_core::failpoint;
-use cityguide_core::guide::{Guide, GuideConfig};
-use cityguide_core::publish::publish;
-use cityguide_core::sync::{CancelToken, Caps, SyncConfig, Syncer, UpdateOutcome};
+use cityguide_core::update::catalog::sha256_hex;
+use cityguide_core::{CancelToken, Caps, SyncConfig, Syncer, UpdateOutcome};
+use cityguide_core::{Guide, GuideConfig};
+use cityguide_publisher::publish::publish;
+use cityguide_publisher::signing::SigningKeyPair;
 use common::net::{BASE, FakeNet};
 
 const NOW: i64 = 1_800_000_000;
@@ -131,7 +132,7 @@ impl Setup {
         guide
     }
 
-    fn update(&self, guide: &Guide) -> Result<UpdateOutcome, cityguide_core::sync::SyncError> {
+    fn update(&self, guide: &Guide) -> Result<UpdateOutcome, cityguide_core::SyncError> {
         update_with(guide, &FakeNet::new(&self.site), &self.key.public().to_string())
     }
 }
@@ -144,14 +145,14 @@ fn sync_config(key: &str) -> SyncConfig {
     }
 }
 
-fn update_with(guide: &Guide, net: &FakeNet, key: &str) -> Result<UpdateOutcome, cityguide_core::sync::SyncError> {
+fn update_with(guide: &Guide, net: &FakeNet, key: &str) -> Result<UpdateOutcome, cityguide_core::SyncError> {
     Syncer::new(guide, net, &sync_config(key)).update("mini", NOW + 60, &|_: u64, _: u64| {}, &CancelToken::new())
 }
 
 /// Everything on the device an update could touch, read through a fresh start (which reconciles what a crash left).
 fn snapshot(guide: &Guide) -> BTreeMap<String, String> {
     let mut s = BTreeMap::new();
-    let packs = guide.store().dir().join("packs");
+    let packs = guide.data_dir().join("packs");
     if let Ok(rd) = std::fs::read_dir(&packs) {
         for e in rd.flatten() {
             let bytes = std::fs::read(e.path()).expect("read pack");
@@ -229,7 +230,7 @@ fn crash_at(scenario: Scenario, point: &'static str) {
         assert_eq!(first.map(|r| r.0), Some(2 * CHUNK), "{what}: resumes after the two chunks kept");
     }
     if expect_new {
-        assert_eq!(outcome.downloaded_bytes, 0, "{what}: already up to date");
+        assert_eq!(outcome.downloaded_bytes(), 0, "{what}: already up to date");
     }
     let leftovers = std::fs::read_dir(phone.join("downloads")).map(|r| r.count()).unwrap_or(0);
     assert_eq!(leftovers, 0, "{what}: no partial downloads left behind");

@@ -3,7 +3,7 @@
 
 use std::path::{Path, PathBuf};
 
-use cityguide_core::translit::{bulgarian_to_latin, query_forms, search_form};
+use cityguide_core::text::translit::{bulgarian_to_latin, query_forms, search_form};
 use proptest::prelude::*;
 
 /// Rows in `ekatte_settlements.tsv`, header excluded.

@@ -15,7 +15,7 @@
 
 use std::collections::BTreeMap;
 
-use cityguide_core::model::{
+use cityguide_core::pack::model::{
     Access, AccessibilityRec, AddressRec, BBox, CategoryRec, ContactRec, Content, Meta, PlaceRec, Texts,
 };
 

@@ -8,7 +8,7 @@
 //! - [`Consent`]: three switches, all off until the user turns them on: `updates` (downloading packs), `feedback`
 //!   (sending reports and ballots), `location` (attaching a position to a report the user chose to locate). The core
 //!   checks them itself before every network call ([`Guide::require_consent`]); the sync client and the outbox
-//!   refuse to touch the [`crate::transport::Transport`] otherwise.
+//!   refuse to touch the [`crate::update::transport::Transport`] otherwise.
 //! - Feedback ([`Guide::submit_feedback`]): validated, routed to the office the pack names for its category and
 //!   place, then stored in the outbox in one synced transaction before the call returns.
 //! - Consultations ([`Guide::consultations`], [`Guide::vote`]): one ballot per installation, changeable while the

@@ -21,10 +21,10 @@ use super::wire::{
 };
 use super::{CitizenError, ConsentScope, random_hex};
 use crate::guide::{Guide, Localized};
-use crate::lang;
-use crate::model::{BBox, Texts};
+use crate::pack::model::{BBox, Texts};
 use crate::pack::{PackFile, fb};
-use crate::transport::{Transport, TransportError};
+use crate::text::lang;
+use crate::update::transport::{Transport, TransportError};
 
 /// What kind of item.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -440,7 +440,7 @@ enum Outcome {
     },
 }
 
-fn classify(result: Result<crate::transport::Fetched, TransportError>, key: &str) -> Outcome {
+fn classify(result: Result<crate::update::transport::Fetched, TransportError>, key: &str) -> Outcome {
     let fetched = match result {
         Ok(f) => f,
         Err(TransportError::Offline) => return Outcome::Retry { sent: false, reason: "offline".into() },

@@ -6,7 +6,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::model::FEEDBACK_KINDS;
+use crate::pack::model::FEEDBACK_KINDS;
 
 /// Version of the wire format, the `v` field of every request.
 pub const WIRE_VERSION: u32 = 1;

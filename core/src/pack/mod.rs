@@ -5,10 +5,12 @@
 //! invariants the rest of the core relies on (sorted unique ids, references in range, finite coordinates inside the
 //! bounding box, a name in the default language). Only then does it hand out zero-copy accessors.
 
+pub mod model;
 mod read;
 mod write;
 
 #[allow(
+    unsafe_code,
     missing_docs,
     unused_imports,
     dead_code,
@@ -26,10 +28,14 @@ mod write;
 #[path = "generated/pack_generated.rs"]
 mod pack_generated;
 
-/// The FlatBuffers types generated from `core/schema/pack.fbs`.
-pub use pack_generated::cityguide::pack as fb;
+/// The FlatBuffers types generated from `core/schema/pack.fbs` (internal: other crates read packs through
+/// [`PackFile`] and the [`model`]).
+pub(crate) use pack_generated::cityguide::pack as fb;
 
-pub use read::{Limits, PackFile, accessibility_of, verify_pack};
+pub(crate) use read::accessibility_of;
+#[cfg(test)]
+use read::verify_pack;
+pub use read::{Limits, PackFile, PackInfo};
 pub use write::write_pack;
 
 /// Format major this core reads and writes. Packs with another major are refused.
@@ -77,3 +83,6 @@ pub enum PackError {
         source: std::io::Error,
     },
 }
+
+#[cfg(test)]
+mod tests;

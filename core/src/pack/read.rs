@@ -6,7 +6,7 @@ use std::path::Path;
 use flatbuffers::{ForwardsUOffset, Vector, VerifierOptions};
 
 use super::{FORMAT_MAJOR, PackError, fb};
-use crate::model::{
+use crate::pack::model::{
     Access, AccessibilityRec, AddressRec, BBox, CategoryRec, ConsultationOptionRec, ConsultationRec, ContactRec,
     Content, FeedbackRouteRec, MediaKind, MediaRec, Meta, PlaceRec, Texts, TourRec,
 };
@@ -31,7 +31,7 @@ impl Default for Limits {
 /// Verifies pack bytes completely: identifier, FlatBuffers structure, format major and semantic invariants.
 ///
 /// On success the returned accessor is safe to use on these bytes; every later access is zero-copy.
-pub fn verify_pack<'a>(bytes: &'a [u8], limits: &Limits) -> Result<fb::Pack<'a>, PackError> {
+pub(crate) fn verify_pack<'a>(bytes: &'a [u8], limits: &Limits) -> Result<fb::Pack<'a>, PackError> {
     if bytes.len() as u64 > limits.max_bytes {
         return Err(PackError::TooLarge { size: bytes.len() as u64, max: limits.max_bytes });
     }
@@ -100,6 +100,7 @@ impl PackFile {
             return Err(PackError::WrongIdentifier);
         }
         // SAFETY: the map is read-only and pack files are never modified in place (see the doc comment above).
+        #[allow(unsafe_code)]
         let map = unsafe { memmap2::Mmap::map(&file) }.map_err(io)?;
         verify_pack(&map, limits)?;
         Ok(PackFile { storage: Storage::Mapped(map) })
@@ -120,6 +121,7 @@ impl PackFile {
             return Err(PackError::WrongIdentifier);
         }
         // SAFETY: read-only map of a file the store never modifies in place (see `open`).
+        #[allow(unsafe_code)]
         let map = unsafe { memmap2::Mmap::map(&file) }.map_err(io)?;
         let digest: String = sha2::Sha256::digest(&map[..]).iter().map(|b| format!("{b:02x}")).collect();
         if digest != sha256_hex {
@@ -139,14 +141,33 @@ impl PackFile {
         }
     }
 
+    /// What the pack holds, in brief: for a pack list, an install prompt or a log line.
+    pub fn info(&self) -> PackInfo {
+        let p = self.pack();
+        let m = p.meta();
+        PackInfo {
+            city_id: m.city_id().to_owned(),
+            version: m.version(),
+            format_minor: p.format_minor(),
+            default_language: m.default_language().to_owned(),
+            languages: m.languages().map(|l| l.iter().map(str::to_owned).collect()).unwrap_or_default(),
+            places: p.pois().map_or(0, |v| v.len() as u32),
+            tours: p.tours().map_or(0, |v| v.len() as u32),
+            size_bytes: self.bytes().len() as u64,
+        }
+    }
+
     /// Zero-copy access to the verified pack.
-    pub fn pack(&self) -> fb::Pack<'_> {
+    pub(crate) fn pack(&self) -> fb::Pack<'_> {
         // SAFETY: the bytes were fully verified by `verify_pack` when this value was created and are immutable since.
-        unsafe { fb::root_as_pack_unchecked(self.bytes()) }
+        #[allow(unsafe_code)]
+        unsafe {
+            fb::root_as_pack_unchecked(self.bytes())
+        }
     }
 
     /// The pack's metadata.
-    pub fn meta(&self) -> fb::Metadata<'_> {
+    pub(crate) fn meta(&self) -> fb::Metadata<'_> {
         self.pack().meta()
     }
 
@@ -545,4 +566,25 @@ pub(crate) fn to_content(pack: &fb::Pack<'_>) -> Content {
         })
         .collect();
     Content { meta, categories, places, tours, feedback_routes, consultations }
+}
+
+/// A pack in brief.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct PackInfo {
+    /// Stable city id.
+    pub city_id: String,
+    /// Content version.
+    pub version: u64,
+    /// Format minor the pack was written with (the major is [`super::FORMAT_MAJOR`]).
+    pub format_minor: u16,
+    /// Default language.
+    pub default_language: String,
+    /// All languages, default first.
+    pub languages: Vec<String>,
+    /// Number of places.
+    pub places: u32,
+    /// Number of tours.
+    pub tours: u32,
+    /// Size in bytes.
+    pub size_bytes: u64,
 }

@@ -10,7 +10,7 @@ use flatbuffers::{FlatBufferBuilder, ForwardsUOffset, Vector, WIPOffset};
 
 use super::fb;
 use super::{FORMAT_MAJOR, FORMAT_MINOR, PackError};
-use crate::model::{Access, AccessibilityRec, Content, MediaKind, Texts};
+use crate::pack::model::{Access, AccessibilityRec, Content, MediaKind, Texts};
 
 type Off<T> = WIPOffset<T>;
 type TextVec<'a> = Off<Vector<'a, ForwardsUOffset<fb::LocalizedText<'a>>>>;

@@ -3,7 +3,7 @@
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 
-use cityguide_core::transport::{Fetched, Transport, TransportError};
+use cityguide_core::{Fetched, Transport, TransportError};
 
 /// Where the fake host serves the site.
 pub const BASE: &str = "https://cdn.example.org/varna-site/";
