@@ -14,9 +14,15 @@ android {
         targetSdk = 35
         versionCode = 1
         versionName = "0.1.0"
-        // Where this city publishes, and the publisher's key (from `cityguide keygen`). Another city changes these two.
-        buildConfigField("String", "CATALOG_URL", "\"https://guide.example.invalid/varna/catalog.json\"")
-        buildConfigField("String", "PUBLISHER_KEY", "\"ed25519:REPLACE_WITH_THE_PUBLISHER_KEY\"")
+        // Where this city publishes, and the publisher's public key (printed by `cityguide keygen`). Another city sets
+        // both in gradle.properties or on the command line (-Pcityguide.catalogUrl=... -Pcityguide.publisherKey=...).
+        // The defaults are the Varna demonstration: a real key whose secret is public (data/keys/README.md), never a
+        // placeholder; the core refuses weak keys such as all zeros when the guide opens.
+        val catalogUrl = providers.gradleProperty("cityguide.catalogUrl").getOrElse("http://10.0.2.2:8080/catalog.json")
+        val publisherKey = providers.gradleProperty("cityguide.publisherKey")
+            .getOrElse("ed25519:a22c02eedb3ec798a3013f1a3934148c5d885bc95b02112e0551e9e901f539cd")
+        buildConfigField("String", "CATALOG_URL", "\"$catalogUrl\"")
+        buildConfigField("String", "PUBLISHER_KEY", "\"$publisherKey\"")
     }
     buildFeatures {
         compose = true

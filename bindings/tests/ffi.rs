@@ -318,6 +318,20 @@ fn errors_name_the_problem_and_never_a_position() {
     )
     .expect_err("bad key");
     assert_eq!(err, GuideError::InvalidKey { key_index: 0, problem: KeyProblem::Format });
+    // A placeholder that would open the door to forged catalogs is refused when the guide is configured, and the
+    // error names which key.
+    let zero = format!("ed25519:{}", "0".repeat(64));
+    let identity = format!("ed25519:01{}", "0".repeat(62));
+    for (weak, index) in [(&zero, 0u32), (&identity, 1)] {
+        let mut keys = vec![SigningKeyPair::generate().public().to_string(); 2];
+        keys[index as usize] = weak.clone();
+        let err = Guide::open(
+            GuideConfig { trusted_keys: keys, catalog_url: Some(CATALOG_URL.into()), ..config.clone() },
+            None,
+        )
+        .expect_err("weak key");
+        assert_eq!(err, GuideError::InvalidKey { key_index: index, problem: KeyProblem::Weak });
+    }
     assert_clean(&err);
     let err = Guide::open(GuideConfig { catalog_url: Some(CATALOG_URL.into()), ..config }, None).expect_err("no key");
     assert!(matches!(err, GuideError::InvalidArgument { .. }));

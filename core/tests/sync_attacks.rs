@@ -332,3 +332,39 @@ fn without_the_updates_consent_no_request_is_made() {
     w.sync().expect("sync with consent");
     assert!(!w.net.requests().is_empty());
 }
+
+#[test]
+fn concurrent_updates_of_one_city_run_one_after_the_other() {
+    // Small chunks make each update many requests, so without the update lock the two would interleave their writes
+    // to the same partial download.
+    let w = World::new();
+    let config = SyncConfig { caps: cityguide_core::Caps { chunk: 64, ..Default::default() }, ..w.config.clone() };
+    let outcomes: Vec<_> = std::thread::scope(|s| {
+        let jobs: Vec<_> = (0..2)
+            .map(|_| {
+                s.spawn(|| {
+                    Syncer::new(&w.guide, &w.net, &config).update(
+                        "mini",
+                        NOW + 60,
+                        &|_: u64, _: u64| {},
+                        &CancelToken::new(),
+                    )
+                })
+            })
+            .collect();
+        jobs.into_iter().map(|j| j.join().expect("no panic")).collect()
+    });
+    let kinds: Vec<&str> = outcomes
+        .iter()
+        .map(|o| match o {
+            Ok(UpdateOutcome::Installed { .. }) => "installed",
+            Ok(UpdateOutcome::UpToDate { .. }) => "up to date",
+            other => panic!("unexpected {other:?}"),
+        })
+        .collect();
+    let mut sorted = kinds.clone();
+    sorted.sort_unstable();
+    assert_eq!(sorted, ["installed", "up to date"], "the second update found the first one's work done");
+    let leftovers = std::fs::read_dir(w.guide.data_dir().join("downloads")).map(|r| r.count()).unwrap_or(0);
+    assert_eq!(leftovers, 0, "no partial download is left behind");
+}

@@ -121,6 +121,8 @@ pub struct Guide {
     packs_dir: PathBuf,
     cities: RwLock<BTreeMap<String, Arc<City>>>,
     languages: RwLock<Vec<String>>,
+    /// Held for the whole of an update: two updates at once would write the same partial download.
+    updating: std::sync::Mutex<()>,
 }
 
 impl std::fmt::Debug for Guide {
@@ -149,6 +151,7 @@ impl Guide {
             packs_dir,
             cities: RwLock::new(BTreeMap::new()),
             languages: RwLock::new(Self::canonical_languages(&config.languages)),
+            updating: std::sync::Mutex::new(()),
         };
         guide.reconcile()?;
         Ok(guide)
@@ -201,6 +204,12 @@ impl Guide {
     /// The directory the guide keeps its database (`guide.db`) and pack files (`packs/`) in.
     pub fn data_dir(&self) -> &Path {
         self.store.dir()
+    }
+
+    /// Serialises updates: an update that was cancelled or whose caller went away finishes its current chunk before
+    /// the next one starts.
+    pub(crate) fn update_lock(&self) -> std::sync::MutexGuard<'_, ()> {
+        self.updating.lock().unwrap_or_else(|e| e.into_inner())
     }
 
     /// The store (for the sync and feedback layers).

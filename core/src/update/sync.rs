@@ -336,6 +336,7 @@ impl<'a> Syncer<'a> {
         progress: &dyn ProgressListener,
         cancel: &CancelToken,
     ) -> Result<UpdateOutcome, SyncError> {
+        let _one_at_a_time = self.guide.update_lock();
         let catalog = self.fetch_catalog(now)?;
         let entry = catalog
             .cities

@@ -4,7 +4,8 @@
 // Why a layer at all: the generated bindings are synchronous (the core does file and network I/O and must not run on
 // the main thread or block Swift's cooperative thread pool), and callbacks (progress listener, cancel token) read
 // better as streams and task cancellation. Everything else is passed through unchanged, so the core's documentation
-// applies word for word.
+// applies word for word. The calls have the same names as the Kotlin library's (`CityGuide.kt`), with Swift's
+// argument labels.
 
 @_exported import CityguideFFI
 import Foundation
@@ -69,8 +70,13 @@ public final class CityGuide: Sendable {
     }
 
     /// Installs (or replaces) a city from a pack file on disk, for example one bundled with the app.
-    public func installPack(at file: URL) async throws -> InstalledCity {
+    public func installPackFile(at file: URL) async throws -> InstalledCity {
         try await background { try self.ffi.installPackFile(path: file.path) }
+    }
+
+    /// Installs (or replaces) a city from pack bytes.
+    public func installPackBytes(_ bytes: Data) async throws -> InstalledCity {
+        try await background { try self.ffi.installPackBytes(bytes: bytes) }
     }
 
     /// Removes a city and its pack; the user's saved places stay (they show as "city missing").
@@ -85,10 +91,11 @@ public final class CityGuide: Sendable {
 
     /// Installs or updates one city from the catalog, reporting progress as it downloads.
     ///
-    /// The stream yields ``UpdateEvent/progress(doneBytes:totalBytes:)`` while downloading and ends with
-    /// ``UpdateEvent/finished(_:)``, or throws a ``GuideError``. Cancelling the consuming task (or dropping the
-    /// stream) cancels the update between two chunks; the installed city is then unchanged.
-    public func update(city cityId: String) -> AsyncThrowingStream<UpdateEvent, Error> {
+    /// The stream yields ``UpdateState/downloading(doneBytes:totalBytes:)`` while bytes arrive and ends with
+    /// ``UpdateState/finished(_:)``, or throws a ``GuideError``. Cancelling the consuming task (or dropping the
+    /// stream) cancels the update between two chunks; the installed city is then unchanged and a later update resumes
+    /// the partial download.
+    public func updateCity(_ cityId: String) -> AsyncThrowingStream<UpdateState, Error> {
         AsyncThrowingStream(bufferingPolicy: .bufferingNewest(64)) { continuation in
             let cancel = CancelToken()
             let listener = StreamProgressListener(continuation)
@@ -105,23 +112,6 @@ public final class CityGuide: Sendable {
         }
     }
 
-    /// Installs or updates one city and returns when the core is done.
-    ///
-    /// `progress` is called on the downloading thread after each chunk. Cancelling the calling task cancels the
-    /// update before the next chunk; the call then throws `GuideError.Cancelled` and the installed city is unchanged
-    /// (a later update resumes the partial download).
-    public func updateCity(
-        _ cityId: String, progress: (@Sendable (_ doneBytes: UInt64, _ totalBytes: UInt64) -> Void)? = nil
-    ) async throws -> UpdateOutcome {
-        let cancel = CancelToken()
-        let listener = progress.map(ClosureProgressListener.init)
-        return try await withTaskCancellationHandler {
-            try await background { try self.ffi.updateCity(cityId: cityId, listener: listener, cancel: cancel) }
-        } onCancel: {
-            cancel.cancel()
-        }
-    }
-
     // MARK: Queries
 
     /// The `limit` places nearest to `position`, nearest first, optionally filtered.
@@ -132,8 +122,8 @@ public final class CityGuide: Sendable {
     }
 
     /// Places within `radiusMetres` of `position`, nearest first.
-    public func places(
-        city cityId: String, within radiusMetres: Double, of position: Position, limit: UInt32 = 100,
+    public func withinRadius(
+        city cityId: String, at position: Position, radiusMetres: Double, limit: UInt32 = 100,
         filter: PlaceFilter? = nil
     ) async throws -> [PlaceSummary] {
         try await background {
@@ -142,8 +132,8 @@ public final class CityGuide: Sendable {
     }
 
     /// Map markers for a viewport at a zoom level, clustered so the map stays readable.
-    public func markers(
-        city cityId: String, in bounds: Bounds, zoom: UInt8, filter: PlaceFilter? = nil
+    public func viewport(
+        city cityId: String, bounds: Bounds, zoom: UInt8, filter: PlaceFilter? = nil
     ) async throws -> [MapMarker] {
         try await background { try self.ffi.viewport(cityId: cityId, bounds: bounds, zoom: zoom, filter: filter) }
     }
@@ -284,46 +274,49 @@ public final class CityGuide: Sendable {
     }
 }
 
-/// What an update reports while it runs.
-public enum UpdateEvent: Sendable, Equatable {
+/// A step of ``CityGuide/updateCity(_:)``.
+public enum UpdateState: Sendable, Equatable {
     /// `doneBytes` of `totalBytes` of the file being downloaded have arrived.
-    case progress(doneBytes: UInt64, totalBytes: UInt64)
+    case downloading(doneBytes: UInt64, totalBytes: UInt64)
     /// The update is installed (or there was nothing to do).
     case finished(UpdateOutcome)
 }
 
-/// Fraction of a download, 0...1, for a progress bar.
-extension UpdateEvent {
-    /// The progress as a fraction, or `nil` for the final event.
+extension UpdateState {
+    /// The download as a fraction 0...1 for a progress bar, or `nil` for the final state.
     public var fraction: Double? {
-        guard case let .progress(done, total) = self else { return nil }
+        guard case let .downloading(done, total) = self else { return nil }
         return total == 0 ? 0 : min(Double(done) / Double(total), 1)
+    }
+}
+
+extension UpdateOutcome {
+    /// The city as installed after the update.
+    public var city: InstalledCity {
+        switch self {
+        case let .upToDate(city), let .installed(city, _), let .updated(city, _, _, _): return city
+        }
+    }
+
+    /// Bytes downloaded (0 when it was up to date).
+    public var downloadedBytes: UInt64 {
+        switch self {
+        case .upToDate: return 0
+        case let .installed(_, bytes), let .updated(_, _, _, bytes): return bytes
+        }
     }
 }
 
 private final class StreamProgressListener: ProgressListener, @unchecked Sendable {
     // @unchecked: the continuation is itself thread-safe and is the only state.
-    let continuation: AsyncThrowingStream<UpdateEvent, Error>.Continuation
+    let continuation: AsyncThrowingStream<UpdateState, Error>.Continuation
 
-    init(_ continuation: AsyncThrowingStream<UpdateEvent, Error>.Continuation) {
+    init(_ continuation: AsyncThrowingStream<UpdateState, Error>.Continuation) {
         self.continuation = continuation
     }
 
     func onProgress(doneBytes: UInt64, totalBytes: UInt64) {
-        continuation.yield(.progress(doneBytes: doneBytes, totalBytes: totalBytes))
-    }
-}
-
-private final class ClosureProgressListener: ProgressListener, @unchecked Sendable {
-    // @unchecked: the only state is an immutable @Sendable closure.
-    let body: @Sendable (UInt64, UInt64) -> Void
-
-    init(_ body: @escaping @Sendable (UInt64, UInt64) -> Void) {
-        self.body = body
-    }
-
-    func onProgress(doneBytes: UInt64, totalBytes: UInt64) {
-        body(doneBytes, totalBytes)
+        continuation.yield(.downloading(doneBytes: doneBytes, totalBytes: totalBytes))
     }
 }
 

@@ -1747,8 +1747,8 @@ public protocol ProximityTrackerProtocol: AnyObject, Sendable {
     func reset() throws 
     
     /**
-     * Feeds one fix; returns the events it causes, in order. Fixes that are invalid, too inaccurate or not newer
-     * than the last one are ignored (no events).
+     * Feeds one fix; returns the events it causes, in order. Fixes that are too inaccurate or not newer than the
+     * last one are ignored (no events); a fix with an invalid position is `GuideError.InvalidArgument`.
      */
     func update(fix: LocationFix) throws  -> [ProximityEvent]
     
@@ -1834,8 +1834,8 @@ open func reset()throws   {try rustCallWithError(FfiConverterTypeGuideError_lift
 }
     
     /**
-     * Feeds one fix; returns the events it causes, in order. Fixes that are invalid, too inaccurate or not newer
-     * than the last one are ignored (no events).
+     * Feeds one fix; returns the events it causes, in order. Fixes that are too inaccurate or not newer than the
+     * last one are ignored (no events); a fix with an invalid position is `GuideError.InvalidArgument`.
      */
 open func update(fix: LocationFix)throws  -> [ProximityEvent]  {
     return try  FfiConverterSequenceTypeProximityEvent.lift(try rustCallWithError(FfiConverterTypeGuideError_lift) {
@@ -4348,7 +4348,8 @@ public func FfiConverterTypePlaceSummary_lower(_ value: PlaceSummary) -> RustBuf
 
 
 /**
- * A position on Earth in degrees (WGS 84).
+ * A position on Earth in degrees (WGS 84). Positions from the app are checked when they cross into the core: a
+ * latitude outside -90..90, a longitude outside -180..180 or a NaN is `GuideError.InvalidArgument`.
  */
 public struct Position: Equatable, Hashable {
     /**
@@ -5081,95 +5082,6 @@ public func FfiConverterTypeUpdateInfo_lower(_ value: UpdateInfo) -> RustBuffer 
 
 
 /**
- * What an update did.
- */
-public struct UpdateOutcome: Equatable, Hashable {
-    /**
-     * The city as installed now.
-     */
-    public var city: InstalledCity
-    /**
-     * Whether a delta was applied (false: the full pack, or nothing to do).
-     */
-    public var viaDelta: Bool
-    /**
-     * Bytes downloaded.
-     */
-    public var downloadedBytes: UInt64
-    /**
-     * Whether a delta failed verification and the full pack was used instead.
-     */
-    public var fellBackToFull: Bool
-
-    // Default memberwise initializers are never public by default, so we
-    // declare one manually.
-    public init(
-        /**
-         * The city as installed now.
-         */city: InstalledCity, 
-        /**
-         * Whether a delta was applied (false: the full pack, or nothing to do).
-         */viaDelta: Bool, 
-        /**
-         * Bytes downloaded.
-         */downloadedBytes: UInt64, 
-        /**
-         * Whether a delta failed verification and the full pack was used instead.
-         */fellBackToFull: Bool) {
-        self.city = city
-        self.viaDelta = viaDelta
-        self.downloadedBytes = downloadedBytes
-        self.fellBackToFull = fellBackToFull
-    }
-
-    
-
-    
-}
-
-#if compiler(>=6)
-extension UpdateOutcome: Sendable {}
-#endif
-
-#if swift(>=5.8)
-@_documentation(visibility: private)
-#endif
-public struct FfiConverterTypeUpdateOutcome: FfiConverterRustBuffer {
-    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> UpdateOutcome {
-        return
-            try UpdateOutcome(
-                city: FfiConverterTypeInstalledCity.read(from: &buf), 
-                viaDelta: FfiConverterBool.read(from: &buf), 
-                downloadedBytes: FfiConverterUInt64.read(from: &buf), 
-                fellBackToFull: FfiConverterBool.read(from: &buf)
-        )
-    }
-
-    public static func write(_ value: UpdateOutcome, into buf: inout [UInt8]) {
-        FfiConverterTypeInstalledCity.write(value.city, into: &buf)
-        FfiConverterBool.write(value.viaDelta, into: &buf)
-        FfiConverterUInt64.write(value.downloadedBytes, into: &buf)
-        FfiConverterBool.write(value.fellBackToFull, into: &buf)
-    }
-}
-
-
-#if swift(>=5.8)
-@_documentation(visibility: private)
-#endif
-public func FfiConverterTypeUpdateOutcome_lift(_ buf: RustBuffer) throws -> UpdateOutcome {
-    return try FfiConverterTypeUpdateOutcome.lift(buf)
-}
-
-#if swift(>=5.8)
-@_documentation(visibility: private)
-#endif
-public func FfiConverterTypeUpdateOutcome_lower(_ value: UpdateOutcome) -> RustBuffer {
-    return FfiConverterTypeUpdateOutcome.lower(value)
-}
-
-
-/**
  * An accessibility feature a filter can require.
  */
 
@@ -5475,12 +5387,10 @@ public func FfiConverterTypeConsentScope_lower(_ value: ConsentScope) -> RustBuf
 
 
 /**
- * Why a call into the guide failed. Every message says what went wrong in plain words and never contains a
- * position or a URL.
+ * Why a call into the guide failed.
  *
- * Exported as a *flat* error: Kotlin and Swift get one case per variant whose message is the text below (for
- * example `GuideException.NotInstalled("city varna is not installed")`), so an app branches on the case and can show
- * or log the message as it is.
+ * Every variant carries what an app needs to act on it; free-text fields say what went wrong in plain words and
+ * never contain a position or a URL.
  */
 public 
 enum GuideError: Swift.Error, Equatable, Hashable, Foundation.LocalizedError {
@@ -5490,93 +5400,197 @@ enum GuideError: Swift.Error, Equatable, Hashable, Foundation.LocalizedError {
     /**
      * No pack of this city is installed.
      */
-    case NotInstalled(message: String)
-    
+    case NotInstalled(
+        /**
+         * The city asked for.
+         */cityId: String
+    )
     /**
      * The installed city has no place with this id.
      */
-    case UnknownPlace(message: String)
-    
+    case UnknownPlace(
+        /**
+         * City.
+         */cityId: String, 
+        /**
+         * Place asked for.
+         */placeId: String
+    )
     /**
      * The installed city has no tour with this id.
      */
-    case UnknownTour(message: String)
-    
+    case UnknownTour(
+        /**
+         * City.
+         */cityId: String, 
+        /**
+         * Tour asked for.
+         */tourId: String
+    )
+    /**
+     * The installed city has no category with this id.
+     */
+    case UnknownCategory(
+        /**
+         * City.
+         */cityId: String, 
+        /**
+         * Category asked for.
+         */categoryId: String
+    )
     /**
      * The publisher's catalog does not list this city.
      */
-    case NotInCatalog(message: String)
-    
+    case NotInCatalog(
+        /**
+         * City asked for.
+         */cityId: String
+    )
     /**
-     * An argument was out of range, empty or malformed (a position, a language tag, a key, ...).
+     * An argument was out of range, empty or malformed.
      */
-    case InvalidArgument(message: String)
-    
+    case InvalidArgument(
+        /**
+         * Which argument ("position", "radius", "search text", ...).
+         */field: String, 
+        /**
+         * What is wrong with it.
+         */reason: String
+    )
+    /**
+     * A trusted publisher key given when the guide was opened cannot be used; nothing was opened.
+     */
+    case InvalidKey(
+        /**
+         * Position of the key in `GuideConfig.trustedKeys`, from 0.
+         */keyIndex: UInt32, 
+        /**
+         * What is wrong with it.
+         */problem: KeyProblem
+    )
     /**
      * The content pack is damaged, of another format or breaks an invariant; nothing was installed.
      */
-    case InvalidPack(message: String)
-    
+    case InvalidPack(
+        /**
+         * What is wrong.
+         */reason: String
+    )
     /**
      * The offered pack is older than the installed one; nothing was installed.
      */
-    case OlderVersion(message: String)
-    
+    case OlderVersion(
+        /**
+         * City.
+         */cityId: String, 
+        /**
+         * Version installed.
+         */installed: UInt64, 
+        /**
+         * Version offered.
+         */offered: UInt64
+    )
     /**
      * Updates are not configured: the guide was opened without a catalog URL, trusted keys or transport.
      */
-    case UpdatesNotConfigured(message: String)
-    
+    case UpdatesNotConfigured(
+        /**
+         * What is missing.
+         */reason: String
+    )
     /**
      * The user has not allowed what the call needs (downloading updates, sending reports); nothing was sent.
      */
-    case ConsentRequired(message: String)
-    
+    case ConsentRequired(
+        /**
+         * The consent that is missing; the app offers to turn it on.
+         */scope: ConsentScope
+    )
     /**
      * No network, or the server cannot be reached.
      */
-    case Offline(message: String)
-    
+    case Offline
     /**
      * The network failed in another way (timeout, reset, too much data).
      */
-    case Network(message: String)
-    
+    case Network(
+        /**
+         * What happened.
+         */reason: String
+    )
     /**
      * The server answered with an HTTP error status.
      */
-    case Http(message: String)
-    
+    case HttpStatus(
+        /**
+         * HTTP status code.
+         */code: UInt16, 
+        /**
+         * Which file (a name from the catalog, never a URL).
+         */file: String
+    )
     /**
      * The catalog is not signed by a key the app trusts.
      */
-    case UntrustedCatalog(message: String)
-    
+    case UntrustedCatalog
     /**
-     * The catalog was refused for another reason: expired, older than one already seen, malformed or unsafe.
+     * The catalog has expired: the publisher must sign a fresh one (a frozen or replayed catalog).
      */
-    case CatalogRejected(message: String)
-    
+    case CatalogExpired(
+        /**
+         * When it expired, Unix seconds.
+         */expiredAt: Int64
+    )
+    /**
+     * The catalog is older than one this phone already accepted (a rollback).
+     */
+    case CatalogRollback(
+        /**
+         * Last version accepted.
+         */seen: UInt64, 
+        /**
+         * Version offered.
+         */offered: UInt64
+    )
+    /**
+     * The catalog was refused for another reason: malformed, too large, unsafe paths or an unknown format.
+     */
+    case CatalogRejected(
+        /**
+         * Why.
+         */reason: String
+    )
     /**
      * A downloaded file does not match what the signed catalog promised (size, hash, city or version).
      */
-    case DownloadRejected(message: String)
-    
+    case DownloadRejected(
+        /**
+         * Which file.
+         */file: String, 
+        /**
+         * Size, hash or content.
+         */reason: String
+    )
     /**
      * The update was cancelled through its cancel token; nothing changed.
      */
-    case Cancelled(message: String)
-    
+    case Cancelled
     /**
      * The phone's storage failed (database or files).
      */
-    case Storage(message: String)
-    
+    case Storage(
+        /**
+         * What failed.
+         */reason: String
+    )
     /**
      * A bug in the library; the call had no effect and the guide can still be used.
      */
-    case Internal(message: String)
-    
+    case Internal(
+        /**
+         * What happened.
+         */reason: String
+    )
 
     
 
@@ -5607,79 +5621,77 @@ public struct FfiConverterTypeGuideError: FfiConverterRustBuffer {
 
         
         case 1: return .NotInstalled(
-            message: try FfiConverterString.read(from: &buf)
-        )
-        
+            cityId: try FfiConverterString.read(from: &buf)
+            )
         case 2: return .UnknownPlace(
-            message: try FfiConverterString.read(from: &buf)
-        )
-        
+            cityId: try FfiConverterString.read(from: &buf), 
+            placeId: try FfiConverterString.read(from: &buf)
+            )
         case 3: return .UnknownTour(
-            message: try FfiConverterString.read(from: &buf)
-        )
-        
-        case 4: return .NotInCatalog(
-            message: try FfiConverterString.read(from: &buf)
-        )
-        
-        case 5: return .InvalidArgument(
-            message: try FfiConverterString.read(from: &buf)
-        )
-        
-        case 6: return .InvalidPack(
-            message: try FfiConverterString.read(from: &buf)
-        )
-        
-        case 7: return .OlderVersion(
-            message: try FfiConverterString.read(from: &buf)
-        )
-        
-        case 8: return .UpdatesNotConfigured(
-            message: try FfiConverterString.read(from: &buf)
-        )
-        
-        case 9: return .ConsentRequired(
-            message: try FfiConverterString.read(from: &buf)
-        )
-        
-        case 10: return .Offline(
-            message: try FfiConverterString.read(from: &buf)
-        )
-        
-        case 11: return .Network(
-            message: try FfiConverterString.read(from: &buf)
-        )
-        
-        case 12: return .Http(
-            message: try FfiConverterString.read(from: &buf)
-        )
-        
-        case 13: return .UntrustedCatalog(
-            message: try FfiConverterString.read(from: &buf)
-        )
-        
-        case 14: return .CatalogRejected(
-            message: try FfiConverterString.read(from: &buf)
-        )
-        
-        case 15: return .DownloadRejected(
-            message: try FfiConverterString.read(from: &buf)
-        )
-        
-        case 16: return .Cancelled(
-            message: try FfiConverterString.read(from: &buf)
-        )
-        
-        case 17: return .Storage(
-            message: try FfiConverterString.read(from: &buf)
-        )
-        
-        case 18: return .Internal(
-            message: try FfiConverterString.read(from: &buf)
-        )
-        
+            cityId: try FfiConverterString.read(from: &buf), 
+            tourId: try FfiConverterString.read(from: &buf)
+            )
+        case 4: return .UnknownCategory(
+            cityId: try FfiConverterString.read(from: &buf), 
+            categoryId: try FfiConverterString.read(from: &buf)
+            )
+        case 5: return .NotInCatalog(
+            cityId: try FfiConverterString.read(from: &buf)
+            )
+        case 6: return .InvalidArgument(
+            field: try FfiConverterString.read(from: &buf), 
+            reason: try FfiConverterString.read(from: &buf)
+            )
+        case 7: return .InvalidKey(
+            keyIndex: try FfiConverterUInt32.read(from: &buf), 
+            problem: try FfiConverterTypeKeyProblem.read(from: &buf)
+            )
+        case 8: return .InvalidPack(
+            reason: try FfiConverterString.read(from: &buf)
+            )
+        case 9: return .OlderVersion(
+            cityId: try FfiConverterString.read(from: &buf), 
+            installed: try FfiConverterUInt64.read(from: &buf), 
+            offered: try FfiConverterUInt64.read(from: &buf)
+            )
+        case 10: return .UpdatesNotConfigured(
+            reason: try FfiConverterString.read(from: &buf)
+            )
+        case 11: return .ConsentRequired(
+            scope: try FfiConverterTypeConsentScope.read(from: &buf)
+            )
+        case 12: return .Offline
+        case 13: return .Network(
+            reason: try FfiConverterString.read(from: &buf)
+            )
+        case 14: return .HttpStatus(
+            code: try FfiConverterUInt16.read(from: &buf), 
+            file: try FfiConverterString.read(from: &buf)
+            )
+        case 15: return .UntrustedCatalog
+        case 16: return .CatalogExpired(
+            expiredAt: try FfiConverterInt64.read(from: &buf)
+            )
+        case 17: return .CatalogRollback(
+            seen: try FfiConverterUInt64.read(from: &buf), 
+            offered: try FfiConverterUInt64.read(from: &buf)
+            )
+        case 18: return .CatalogRejected(
+            reason: try FfiConverterString.read(from: &buf)
+            )
+        case 19: return .DownloadRejected(
+            file: try FfiConverterString.read(from: &buf), 
+            reason: try FfiConverterString.read(from: &buf)
+            )
+        case 20: return .Cancelled
+        case 21: return .Storage(
+            reason: try FfiConverterString.read(from: &buf)
+            )
+        case 22: return .Internal(
+            reason: try FfiConverterString.read(from: &buf)
+            )
 
-        default: throw UniffiInternalError.unexpectedEnumCase
+         default: throw UniffiInternalError.unexpectedEnumCase
         }
     }
 
@@ -5689,44 +5701,123 @@ public struct FfiConverterTypeGuideError: FfiConverterRustBuffer {
         
 
         
-        case .NotInstalled(_ /* message is ignored*/):
-            writeInt(&buf, Int32(1))
-        case .UnknownPlace(_ /* message is ignored*/):
-            writeInt(&buf, Int32(2))
-        case .UnknownTour(_ /* message is ignored*/):
-            writeInt(&buf, Int32(3))
-        case .NotInCatalog(_ /* message is ignored*/):
-            writeInt(&buf, Int32(4))
-        case .InvalidArgument(_ /* message is ignored*/):
-            writeInt(&buf, Int32(5))
-        case .InvalidPack(_ /* message is ignored*/):
-            writeInt(&buf, Int32(6))
-        case .OlderVersion(_ /* message is ignored*/):
-            writeInt(&buf, Int32(7))
-        case .UpdatesNotConfigured(_ /* message is ignored*/):
-            writeInt(&buf, Int32(8))
-        case .ConsentRequired(_ /* message is ignored*/):
-            writeInt(&buf, Int32(9))
-        case .Offline(_ /* message is ignored*/):
-            writeInt(&buf, Int32(10))
-        case .Network(_ /* message is ignored*/):
-            writeInt(&buf, Int32(11))
-        case .Http(_ /* message is ignored*/):
-            writeInt(&buf, Int32(12))
-        case .UntrustedCatalog(_ /* message is ignored*/):
-            writeInt(&buf, Int32(13))
-        case .CatalogRejected(_ /* message is ignored*/):
-            writeInt(&buf, Int32(14))
-        case .DownloadRejected(_ /* message is ignored*/):
-            writeInt(&buf, Int32(15))
-        case .Cancelled(_ /* message is ignored*/):
-            writeInt(&buf, Int32(16))
-        case .Storage(_ /* message is ignored*/):
-            writeInt(&buf, Int32(17))
-        case .Internal(_ /* message is ignored*/):
-            writeInt(&buf, Int32(18))
-
         
+        case let .NotInstalled(cityId):
+            writeInt(&buf, Int32(1))
+            FfiConverterString.write(cityId, into: &buf)
+            
+        
+        case let .UnknownPlace(cityId,placeId):
+            writeInt(&buf, Int32(2))
+            FfiConverterString.write(cityId, into: &buf)
+            FfiConverterString.write(placeId, into: &buf)
+            
+        
+        case let .UnknownTour(cityId,tourId):
+            writeInt(&buf, Int32(3))
+            FfiConverterString.write(cityId, into: &buf)
+            FfiConverterString.write(tourId, into: &buf)
+            
+        
+        case let .UnknownCategory(cityId,categoryId):
+            writeInt(&buf, Int32(4))
+            FfiConverterString.write(cityId, into: &buf)
+            FfiConverterString.write(categoryId, into: &buf)
+            
+        
+        case let .NotInCatalog(cityId):
+            writeInt(&buf, Int32(5))
+            FfiConverterString.write(cityId, into: &buf)
+            
+        
+        case let .InvalidArgument(field,reason):
+            writeInt(&buf, Int32(6))
+            FfiConverterString.write(field, into: &buf)
+            FfiConverterString.write(reason, into: &buf)
+            
+        
+        case let .InvalidKey(keyIndex,problem):
+            writeInt(&buf, Int32(7))
+            FfiConverterUInt32.write(keyIndex, into: &buf)
+            FfiConverterTypeKeyProblem.write(problem, into: &buf)
+            
+        
+        case let .InvalidPack(reason):
+            writeInt(&buf, Int32(8))
+            FfiConverterString.write(reason, into: &buf)
+            
+        
+        case let .OlderVersion(cityId,installed,offered):
+            writeInt(&buf, Int32(9))
+            FfiConverterString.write(cityId, into: &buf)
+            FfiConverterUInt64.write(installed, into: &buf)
+            FfiConverterUInt64.write(offered, into: &buf)
+            
+        
+        case let .UpdatesNotConfigured(reason):
+            writeInt(&buf, Int32(10))
+            FfiConverterString.write(reason, into: &buf)
+            
+        
+        case let .ConsentRequired(scope):
+            writeInt(&buf, Int32(11))
+            FfiConverterTypeConsentScope.write(scope, into: &buf)
+            
+        
+        case .Offline:
+            writeInt(&buf, Int32(12))
+        
+        
+        case let .Network(reason):
+            writeInt(&buf, Int32(13))
+            FfiConverterString.write(reason, into: &buf)
+            
+        
+        case let .HttpStatus(code,file):
+            writeInt(&buf, Int32(14))
+            FfiConverterUInt16.write(code, into: &buf)
+            FfiConverterString.write(file, into: &buf)
+            
+        
+        case .UntrustedCatalog:
+            writeInt(&buf, Int32(15))
+        
+        
+        case let .CatalogExpired(expiredAt):
+            writeInt(&buf, Int32(16))
+            FfiConverterInt64.write(expiredAt, into: &buf)
+            
+        
+        case let .CatalogRollback(seen,offered):
+            writeInt(&buf, Int32(17))
+            FfiConverterUInt64.write(seen, into: &buf)
+            FfiConverterUInt64.write(offered, into: &buf)
+            
+        
+        case let .CatalogRejected(reason):
+            writeInt(&buf, Int32(18))
+            FfiConverterString.write(reason, into: &buf)
+            
+        
+        case let .DownloadRejected(file,reason):
+            writeInt(&buf, Int32(19))
+            FfiConverterString.write(file, into: &buf)
+            FfiConverterString.write(reason, into: &buf)
+            
+        
+        case .Cancelled:
+            writeInt(&buf, Int32(20))
+        
+        
+        case let .Storage(reason):
+            writeInt(&buf, Int32(21))
+            FfiConverterString.write(reason, into: &buf)
+            
+        
+        case let .Internal(reason):
+            writeInt(&buf, Int32(22))
+            FfiConverterString.write(reason, into: &buf)
+            
         }
     }
 }
@@ -5818,6 +5909,92 @@ public func FfiConverterTypeHttpMethod_lift(_ buf: RustBuffer) throws -> HttpMet
 #endif
 public func FfiConverterTypeHttpMethod_lower(_ value: HttpMethod) -> RustBuffer {
     return FfiConverterTypeHttpMethod.lower(value)
+}
+
+
+
+/**
+ * What is wrong with a publisher key the app configured.
+ */
+
+public enum KeyProblem: Equatable, Hashable {
+    
+    /**
+     * Not `ed25519:` followed by 64 hex digits.
+     */
+    case format
+    /**
+     * The bytes are not a point on the curve.
+     */
+    case notAPoint
+    /**
+     * A small-order point (the all-zero key, the identity and the other torsion points): anyone could forge
+     * signatures under it, so it is never trusted.
+     */
+    case weak
+
+
+
+
+
+}
+
+#if compiler(>=6)
+extension KeyProblem: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeKeyProblem: FfiConverterRustBuffer {
+    typealias SwiftType = KeyProblem
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> KeyProblem {
+        let variant: Int32 = try readInt(&buf)
+        switch variant {
+        
+        case 1: return .format
+        
+        case 2: return .notAPoint
+        
+        case 3: return .weak
+        
+        default: throw UniffiInternalError.unexpectedEnumCase
+        }
+    }
+
+    public static func write(_ value: KeyProblem, into buf: inout [UInt8]) {
+        switch value {
+        
+        
+        case .format:
+            writeInt(&buf, Int32(1))
+        
+        
+        case .notAPoint:
+            writeInt(&buf, Int32(2))
+        
+        
+        case .weak:
+            writeInt(&buf, Int32(3))
+        
+        }
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeKeyProblem_lift(_ buf: RustBuffer) throws -> KeyProblem {
+    return try FfiConverterTypeKeyProblem.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeKeyProblem_lower(_ value: KeyProblem) -> RustBuffer {
+    return FfiConverterTypeKeyProblem.lower(value)
 }
 
 
@@ -6292,6 +6469,210 @@ public func FfiConverterTypeTransportError_lift(_ buf: RustBuffer) throws -> Tra
 public func FfiConverterTypeTransportError_lower(_ value: TransportError) -> RustBuffer {
     return FfiConverterTypeTransportError.lower(value)
 }
+
+
+/**
+ * How an update reached the catalog's version.
+ */
+
+public enum UpdateMethod: Equatable, Hashable {
+    
+    /**
+     * A delta from the installed version, applied and verified on the phone.
+     */
+    case delta
+    /**
+     * The full pack (no delta from the installed version was offered).
+     */
+    case fullPack
+    /**
+     * The full pack, because the offered delta did not verify.
+     */
+    case fullPackAfterDeltaFailed
+
+
+
+
+
+}
+
+#if compiler(>=6)
+extension UpdateMethod: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeUpdateMethod: FfiConverterRustBuffer {
+    typealias SwiftType = UpdateMethod
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> UpdateMethod {
+        let variant: Int32 = try readInt(&buf)
+        switch variant {
+        
+        case 1: return .delta
+        
+        case 2: return .fullPack
+        
+        case 3: return .fullPackAfterDeltaFailed
+        
+        default: throw UniffiInternalError.unexpectedEnumCase
+        }
+    }
+
+    public static func write(_ value: UpdateMethod, into buf: inout [UInt8]) {
+        switch value {
+        
+        
+        case .delta:
+            writeInt(&buf, Int32(1))
+        
+        
+        case .fullPack:
+            writeInt(&buf, Int32(2))
+        
+        
+        case .fullPackAfterDeltaFailed:
+            writeInt(&buf, Int32(3))
+        
+        }
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeUpdateMethod_lift(_ buf: RustBuffer) throws -> UpdateMethod {
+    return try FfiConverterTypeUpdateMethod.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeUpdateMethod_lower(_ value: UpdateMethod) -> RustBuffer {
+    return FfiConverterTypeUpdateMethod.lower(value)
+}
+
+
+
+/**
+ * What an update did.
+ */
+
+public enum UpdateOutcome: Equatable, Hashable {
+    
+    /**
+     * The installed version is the catalog's: nothing was downloaded.
+     */
+    case upToDate(
+        /**
+         * The city as installed.
+         */city: InstalledCity
+    )
+    /**
+     * The city was not installed; now it is.
+     */
+    case installed(
+        /**
+         * The city as installed now.
+         */city: InstalledCity, 
+        /**
+         * Bytes downloaded.
+         */downloadedBytes: UInt64
+    )
+    /**
+     * An older version was replaced.
+     */
+    case updated(
+        /**
+         * The city as installed now.
+         */city: InstalledCity, 
+        /**
+         * The version it replaced.
+         */fromVersion: UInt64, 
+        /**
+         * Delta or full pack.
+         */method: UpdateMethod, 
+        /**
+         * Bytes downloaded.
+         */downloadedBytes: UInt64
+    )
+
+
+
+
+
+}
+
+#if compiler(>=6)
+extension UpdateOutcome: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeUpdateOutcome: FfiConverterRustBuffer {
+    typealias SwiftType = UpdateOutcome
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> UpdateOutcome {
+        let variant: Int32 = try readInt(&buf)
+        switch variant {
+        
+        case 1: return .upToDate(city: try FfiConverterTypeInstalledCity.read(from: &buf)
+        )
+        
+        case 2: return .installed(city: try FfiConverterTypeInstalledCity.read(from: &buf), downloadedBytes: try FfiConverterUInt64.read(from: &buf)
+        )
+        
+        case 3: return .updated(city: try FfiConverterTypeInstalledCity.read(from: &buf), fromVersion: try FfiConverterUInt64.read(from: &buf), method: try FfiConverterTypeUpdateMethod.read(from: &buf), downloadedBytes: try FfiConverterUInt64.read(from: &buf)
+        )
+        
+        default: throw UniffiInternalError.unexpectedEnumCase
+        }
+    }
+
+    public static func write(_ value: UpdateOutcome, into buf: inout [UInt8]) {
+        switch value {
+        
+        
+        case let .upToDate(city):
+            writeInt(&buf, Int32(1))
+            FfiConverterTypeInstalledCity.write(city, into: &buf)
+            
+        
+        case let .installed(city,downloadedBytes):
+            writeInt(&buf, Int32(2))
+            FfiConverterTypeInstalledCity.write(city, into: &buf)
+            FfiConverterUInt64.write(downloadedBytes, into: &buf)
+            
+        
+        case let .updated(city,fromVersion,method,downloadedBytes):
+            writeInt(&buf, Int32(3))
+            FfiConverterTypeInstalledCity.write(city, into: &buf)
+            FfiConverterUInt64.write(fromVersion, into: &buf)
+            FfiConverterTypeUpdateMethod.write(method, into: &buf)
+            FfiConverterUInt64.write(downloadedBytes, into: &buf)
+            
+        }
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeUpdateOutcome_lift(_ buf: RustBuffer) throws -> UpdateOutcome {
+    return try FfiConverterTypeUpdateOutcome.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeUpdateOutcome_lower(_ value: UpdateOutcome) -> RustBuffer {
+    return FfiConverterTypeUpdateOutcome.lower(value)
+}
+
 
 #if swift(>=5.8)
 @_documentation(visibility: private)
@@ -7077,7 +7458,7 @@ private let initializationResult: InitializationResult = {
     if (uniffi_cityguide_ffi_checksum_func_debug_panic_for_tests() != 51530) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_cityguide_ffi_checksum_func_inspect_pack() != 35041) {
+    if (uniffi_cityguide_ffi_checksum_func_inspect_pack() != 62848) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_cityguide_ffi_checksum_func_library_version() != 59677) {
@@ -7104,7 +7485,7 @@ private let initializationResult: InitializationResult = {
     if (uniffi_cityguide_ffi_checksum_method_guide_favourites() != 45648) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_cityguide_ffi_checksum_method_guide_geofences() != 31324) {
+    if (uniffi_cityguide_ffi_checksum_method_guide_geofences() != 62426) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_cityguide_ffi_checksum_method_guide_install_pack_bytes() != 17238) {
@@ -7137,7 +7518,7 @@ private let initializationResult: InitializationResult = {
     if (uniffi_cityguide_ffi_checksum_method_guide_place() != 25241) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_cityguide_ffi_checksum_method_guide_proximity_tracker() != 12084) {
+    if (uniffi_cityguide_ffi_checksum_method_guide_proximity_tracker() != 3320) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_cityguide_ffi_checksum_method_guide_remove_city() != 17929) {
@@ -7167,7 +7548,7 @@ private let initializationResult: InitializationResult = {
     if (uniffi_cityguide_ffi_checksum_method_guide_tours() != 37528) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_cityguide_ffi_checksum_method_guide_update_city() != 29034) {
+    if (uniffi_cityguide_ffi_checksum_method_guide_update_city() != 29750) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_cityguide_ffi_checksum_method_guide_viewport() != 36360) {
@@ -7188,7 +7569,7 @@ private let initializationResult: InitializationResult = {
     if (uniffi_cityguide_ffi_checksum_method_proximitytracker_reset() != 8725) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_cityguide_ffi_checksum_method_proximitytracker_update() != 25422) {
+    if (uniffi_cityguide_ffi_checksum_method_proximitytracker_update() != 40021) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_cityguide_ffi_checksum_method_transport_send() != 34330) {

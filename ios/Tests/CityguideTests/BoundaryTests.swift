@@ -7,7 +7,7 @@ import XCTest
 final class BoundaryTests: XCTestCase {
     func testPanicInsideTheLibraryIsASwiftError() {
         XCTAssertThrowsError(try debugPanicForTests()) { error in
-            guard case let GuideError.Internal(message: reason) = error else {
+            guard case let GuideError.Internal(reason: reason) = error else {
                 return XCTFail("expected GuideError.Internal, got \(error)")
             }
             XCTAssertTrue(reason.contains("deliberate panic"), reason)
@@ -29,7 +29,7 @@ final class BoundaryTests: XCTestCase {
         // Truncated, and with every 97th byte flipped: refused with a reason.
         for damaged in [bytes.prefix(bytes.count / 2), Data(bytes.enumerated().map { $0 % 97 == 5 ? ~$1 : $1 })] {
             XCTAssertThrowsError(try inspectPack(bytes: Data(damaged))) { error in
-                guard case GuideError.InvalidPack(_) = error else {
+                guard case GuideError.InvalidPack = error else {
                     return XCTFail("expected GuideError.InvalidPack, got \(error)")
                 }
             }
@@ -44,12 +44,23 @@ final class BoundaryTests: XCTestCase {
                 dataDirectory: tmp, languages: ["en"], catalogURL: URL(string: "http://127.0.0.1:1/catalog.json"),
                 trustedKeys: [])
             XCTFail("a catalog without keys must be refused")
-        } catch let GuideError.InvalidArgument(message: reason) {
+        } catch let GuideError.InvalidArgument(field: field, reason: reason) {
+            XCTAssertEqual(field, "trusted keys")
             XCTAssertTrue(reason.contains("key"), reason)
+        }
+        // A placeholder key that would accept forged catalogs is refused when the guide is configured.
+        do {
+            _ = try await CityGuide(
+                dataDirectory: tmp, languages: ["en"], catalogURL: URL(string: "http://127.0.0.1:1/catalog.json"),
+                trustedKeys: ["ed25519:" + String(repeating: "0", count: 64)])
+            XCTFail("the all-zero key must be refused")
+        } catch let GuideError.InvalidKey(keyIndex: index, problem: problem) {
+            XCTAssertEqual(index, 0)
+            XCTAssertEqual(problem, .weak)
         }
         let guide = try await CityGuide(dataDirectory: tmp, languages: ["en"])
         await assertThrowsGuideError(try await guide.nearby(city: "nowhere", at: Position(lat: 0, lon: 0))) { error in
-            if case .NotInstalled(_) = error { return true }
+            if case let .NotInstalled(cityId) = error { return cityId == "nowhere" }
             return false
         }
     }

@@ -42,17 +42,19 @@ final class EndToEndTests: XCTestCase {
         // First sync: the full pack, in chunks.
         var progress: [(UInt64, UInt64)] = []
         var outcome: UpdateOutcome?
-        for try await event in guide.update(city: "varna") {
-            switch event {
-            case let .progress(done, total): progress.append((done, total))
+        for try await state in guide.updateCity("varna") {
+            switch state {
+            case let .downloading(done, total): progress.append((done, total))
             case let .finished(o): outcome = o
             }
         }
         let installed = try XCTUnwrap(outcome)
-        XCTAssertEqual(installed.city.cityId, "varna")
-        XCTAssertEqual(installed.city.version, first.version)
-        XCTAssertFalse(installed.viaDelta)
-        XCTAssertEqual(installed.downloadedBytes, first.compressed_size)
+        guard case let .installed(city: installedCity, downloadedBytes: bytes) = installed else {
+            return XCTFail("a first sync installs the city, got \(installed)")
+        }
+        XCTAssertEqual(installedCity.cityId, "varna")
+        XCTAssertEqual(installedCity.version, first.version)
+        XCTAssertEqual(bytes, first.compressed_size)
         XCTAssertGreaterThan(progress.count, 1, "several chunks report progress")
         XCTAssertEqual(progress.last?.0, first.compressed_size, "progress reaches the whole download")
         XCTAssertEqual(progress.map(\.0), progress.map(\.0).sorted(), "progress never goes back")
@@ -102,10 +104,13 @@ final class EndToEndTests: XCTestCase {
         XCTAssertEqual(offer2.availableVersion, second.version)
         XCTAssertTrue(offer2.viaDelta, "a delta fits the installed version")
 
-        let updated = try await guide.updateCity("varna")
+        let updated = try await finished(guide.updateCity("varna"))
         XCTAssertEqual(updated.city.version, second.version)
-        XCTAssertTrue(updated.viaDelta)
-        XCTAssertFalse(updated.fellBackToFull)
+        guard case let .updated(city: _, fromVersion: from, method: method, downloadedBytes: _) = updated else {
+            return XCTFail("the second sync updates the city, got \(updated)")
+        }
+        XCTAssertEqual(from, first.version)
+        XCTAssertEqual(method, .delta)
         XCTAssertLessThan(updated.downloadedBytes, second.compressed_size, "the delta is smaller than the pack")
 
         let after = try await guide.place(city: "varna", id: "cathedral-assumption")
@@ -121,13 +126,13 @@ final class EndToEndTests: XCTestCase {
         let genuine = try Data(contentsOf: catalogFile)
         try tamperSignature(of: catalogFile)
         await assertThrowsGuideError(try await guide.checkForUpdates()) { error in
-            if case .UntrustedCatalog(_) = error { return true }
-            if case .CatalogRejected(_) = error { return true }
+            if case .UntrustedCatalog = error { return true }
+            if case .CatalogRejected = error { return true }
             return false
         }
-        await assertThrowsGuideError(try await guide.updateCity("varna")) { error in
-            if case .UntrustedCatalog(_) = error { return true }
-            if case .CatalogRejected(_) = error { return true }
+        await assertThrowsGuideError(try await finished(guide.updateCity("varna"))) { error in
+            if case .UntrustedCatalog = error { return true }
+            if case .CatalogRejected = error { return true }
             return false
         }
         let stillInstalled = try await guide.installedCities()
@@ -140,8 +145,8 @@ final class EndToEndTests: XCTestCase {
             dataDirectory: tmp.appendingPathComponent("other-phone"), languages: ["en"],
             catalogURL: server.catalog, trustedKeys: [otherKey])
         try await stranger.setConsent(.updates, granted: true)
-        await assertThrowsGuideError(try await stranger.updateCity("varna")) { error in
-            if case .UntrustedCatalog(_) = error { return true }
+        await assertThrowsGuideError(try await finished(stranger.updateCity("varna"))) { error in
+            if case .UntrustedCatalog = error { return true }
             return false
         }
         let strangerCities = try await stranger.installedCities()
@@ -150,7 +155,7 @@ final class EndToEndTests: XCTestCase {
         // The server goes away: updates say offline, the guide keeps answering.
         server.stop()
         await assertThrowsGuideError(try await guide.checkForUpdates()) { error in
-            if case .Offline(_) = error { return true }
+            if case .Offline = error { return true }
             return false
         }
         let offline = try await guide.nearby(city: "varna", at: cathedralSquare, limit: 1)
@@ -167,19 +172,25 @@ final class EndToEndTests: XCTestCase {
             trustedKeys: [publisher.publicKey], limits: DownloadLimits(chunkBytes: 16 * 1024))
         try await guide.setConsent(.updates, granted: true)
 
-        // The task is cancelled from the progress callback of the first chunk, before the second is requested.
-        let canceller = CancelOnFirstProgress()
-        let task = Task { try await guide.updateCity("varna") { _, _ in canceller.fire() } }
-        canceller.arm(task)
-        await assertThrowsGuideError(try await task.value) { error in
-            if case .Cancelled(_) = error { return true }
+        // The token is cancelled from the progress callback of the first chunk, before the second is requested.
+        let token = CancelToken()
+        let listener = CancelOnFirstProgress(token)
+        await assertThrowsGuideError(
+            try await Task.detached { try guide.ffi.updateCity(cityId: "varna", listener: listener, cancel: token) }.value
+        ) { error in
+            if case .Cancelled = error { return true }
             return false
         }
         let none = try await guide.installedCities()
         XCTAssertEqual(none.count, 0, "a cancelled install leaves nothing installed")
 
+        // Dropping the stream of an update cancels it too; the guide stays usable.
+        for try await state in guide.updateCity("varna") {
+            if case .downloading = state { break }
+        }
+
         // The next update continues the partial download instead of starting over.
-        let outcome = try await guide.updateCity("varna")
+        let outcome = try await finished(guide.updateCity("varna"))
         XCTAssertEqual(outcome.city.version, published.version)
         XCTAssertLessThan(outcome.downloadedBytes, published.compressed_size, "resumed, not restarted")
         XCTAssertGreaterThan(outcome.downloadedBytes, 0)
@@ -200,22 +211,22 @@ final class EndToEndTests: XCTestCase {
         // Endless data: a catalog far over the 1 MiB cap is cut off by the transport.
         try Data(repeating: UInt8(ascii: "{"), count: 3 << 20).write(to: catalog)
         await assertThrowsGuideError(try await guide.checkForUpdates()) { error in
-            if case .Network(let message) = error { return message.contains("more than") }
+            if case .Network(let reason) = error { return reason.contains("more than") }
             return false
         }
         // Garbage and truncated JSON are refused with a reason, not a crash.
         for junk in [Data("not json".utf8), Data([0xff, 0xfe, 0x00]), Data("{\"signed\": \"".utf8), Data()] {
             try junk.write(to: catalog)
             await assertThrowsGuideError(try await guide.checkForUpdates()) { error in
-                if case .CatalogRejected(_) = error { return true }
-                if case .UntrustedCatalog(_) = error { return true }
+                if case .CatalogRejected = error { return true }
+                if case .UntrustedCatalog = error { return true }
                 return false
             }
         }
         // No catalog at all: an HTTP error, named by file and never by URL.
         try FileManager.default.removeItem(at: catalog)
         await assertThrowsGuideError(try await guide.checkForUpdates()) { error in
-            if case .Http(let message) = error { return message.contains("404") && !message.contains("127.0.0.1") }
+            if case let .HttpStatus(code, file) = error { return code == 404 && file == "catalog.json" }
             return false
         }
         let cities = try await guide.installedCities()
@@ -227,12 +238,12 @@ final class EndToEndTests: XCTestCase {
         let pack = tmp.appendingPathComponent("varna.pack")
         try cityguide(["pack", "build", Paths.repo.appendingPathComponent("data/varna").path, "-o", pack.path])
         let guide = try await CityGuide(dataDirectory: tmp.appendingPathComponent("phone"), languages: ["bg"])
-        let city = try await guide.installPack(at: pack)
+        let city = try await guide.installPackFile(at: pack)
         XCTAssertEqual(city.cityId, "varna")
 
         // Updates need a catalog: this guide was opened without one.
         await assertThrowsGuideError(try await guide.checkForUpdates()) { error in
-            if case .UpdatesNotConfigured(_) = error { return true }
+            if case .UpdatesNotConfigured = error { return true }
             return false
         }
 
@@ -283,28 +294,23 @@ final class EndToEndTests: XCTestCase {
     }
 }
 
-/// Cancels a task the first time `fire()` is called, even if that happens before the task is known.
-final class CancelOnFirstProgress: @unchecked Sendable {
-    private let lock = NSLock()
-    private var task: Task<UpdateOutcome, Error>?
-    private var fired = false
+/// Cancels an update's token at its first progress report, on the downloading thread, so the core stops before the
+/// next chunk.
+final class CancelOnFirstProgress: ProgressListener, @unchecked Sendable {
+    // @unchecked: the token is thread-safe and is the only state.
+    private let token: CancelToken
 
-    func arm(_ task: Task<UpdateOutcome, Error>) {
-        lock.lock()
-        self.task = task
-        let cancelNow = fired
-        lock.unlock()
-        if cancelNow { task.cancel() }
-    }
+    init(_ token: CancelToken) { self.token = token }
 
-    func fire() {
-        lock.lock()
-        let first = !fired
-        fired = true
-        let task = self.task
-        lock.unlock()
-        if first { task?.cancel() }
+    func onProgress(doneBytes: UInt64, totalBytes: UInt64) { token.cancel() }
+}
+
+/// Waits for an update to finish and returns its outcome.
+func finished(_ states: AsyncThrowingStream<UpdateState, Error>) async throws -> UpdateOutcome {
+    for try await state in states {
+        if case let .finished(outcome) = state { return outcome }
     }
+    throw CancellationError()
 }
 
 /// Location fixes as an async sequence, as Core Location's updates would arrive.

@@ -6,11 +6,18 @@ import CoreLocation
 import Foundation
 import SwiftUI
 
-/// Which publisher this build of the app follows. Another city changes these two values (see
-/// docs/integration-ios.md) and ships its own pack.
+/// Which publisher this build of the app follows. Another city sets `CityguideCatalogURL` and
+/// `CityguidePublisherKey` in the app's Info.plist (see docs/integration-ios.md) and ships its own pack. The defaults
+/// are the Varna demonstration: a real key whose secret is public (data/keys/README.md), never a placeholder; the core
+/// refuses weak keys such as all zeros when the guide opens.
 enum GuideSource {
-    static let catalogURL = URL(string: "https://guide.example.org/varna/catalog.json")!
-    static let trustedKeys = ["ed25519:0000000000000000000000000000000000000000000000000000000000000000"]
+    static let catalogURL = URL(
+        string: Bundle.main.object(forInfoDictionaryKey: "CityguideCatalogURL") as? String
+            ?? "http://127.0.0.1:8080/catalog.json")!
+    static let trustedKeys = [
+        Bundle.main.object(forInfoDictionaryKey: "CityguidePublisherKey") as? String
+            ?? "ed25519:a22c02eedb3ec798a3013f1a3934148c5d885bc95b02112e0551e9e901f539cd"
+    ]
     static let cityId = "varna"
     /// Centre of the city, used until the phone knows where it is.
     static let centre = Position(lat: 43.2047, lon: 27.9105)
@@ -22,7 +29,9 @@ final class AppModel: NSObject, ObservableObject, CLLocationManagerDelegate {
     @Published private(set) var cities: [InstalledCity] = []
     @Published private(set) var position: Position = GuideSource.centre
     @Published private(set) var accuracy: Double = 1000
-    @Published var languages: [String] = Locale.preferredLanguages.map { String($0.prefix(2)) }
+    /// The platform's whole preferred list, unchanged ("fil-PH", "yue-Hant-HK", "zh-Hant-TW"...): the core negotiates
+    /// with CLDR's fallback chain and skips (and reports) any tag it cannot use.
+    @Published var languages: [String] = Locale.preferredLanguages
     @Published var error: String?
 
     private let location = CLLocationManager()

@@ -144,7 +144,7 @@ struct CityPacksView: View {
             Task {
                 let access = file.startAccessingSecurityScopedResource()
                 defer { if access { file.stopAccessingSecurityScopedResource() } }
-                _ = await model.attempt { try await $0.installPack(at: file) }
+                _ = await model.attempt { try await $0.installPackFile(at: file) }
                 await model.refreshCities()
             }
         }
@@ -155,8 +155,8 @@ struct CityPacksView: View {
             progress[cityId] = 0
             defer { progress[cityId] = nil }
             _ = await model.attempt { guide in
-                for try await event in guide.update(city: cityId) {
-                    if let fraction = event.fraction { progress[cityId] = fraction }
+                for try await state in guide.updateCity(cityId) {
+                    if let fraction = state.fraction { progress[cityId] = fraction }
                 }
             }
             await model.refreshCities()

@@ -51,7 +51,9 @@ class GuideViewModel(app: Application) : AndroidViewModel(app) {
             val g = CityGuide.open(
                 GuideConfig(
                     dataDir = app.filesDir.resolve("guide").path,
-                    languages = listOf(java.util.Locale.getDefault().toLanguageTag(), "en"),
+                    // The platform's whole preferred list, unchanged: the core negotiates with CLDR's fallback chain and
+                    // skips (and reports) any tag it cannot use.
+                    languages = android.os.LocaleList.getDefault().toLanguageTags().split(','),
                     catalogUrl = BuildConfig.CATALOG_URL,
                     trustedKeys = listOf(BuildConfig.PUBLISHER_KEY),
                 ),

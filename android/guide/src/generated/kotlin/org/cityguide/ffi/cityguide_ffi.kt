@@ -1055,7 +1055,7 @@ private fun uniffiCheckApiChecksums(lib: IntegrityCheckingUniffiLib) {
     if ((lib.uniffi_cityguide_ffi_checksum_func_debug_panic_for_tests() and 0xFFFF) != 51530) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
-    if ((lib.uniffi_cityguide_ffi_checksum_func_inspect_pack() and 0xFFFF) != 35041) {
+    if ((lib.uniffi_cityguide_ffi_checksum_func_inspect_pack() and 0xFFFF) != 62848) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
     if ((lib.uniffi_cityguide_ffi_checksum_func_library_version() and 0xFFFF) != 59677) {
@@ -1082,7 +1082,7 @@ private fun uniffiCheckApiChecksums(lib: IntegrityCheckingUniffiLib) {
     if ((lib.uniffi_cityguide_ffi_checksum_method_guide_favourites() and 0xFFFF) != 45648) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
-    if ((lib.uniffi_cityguide_ffi_checksum_method_guide_geofences() and 0xFFFF) != 31324) {
+    if ((lib.uniffi_cityguide_ffi_checksum_method_guide_geofences() and 0xFFFF) != 62426) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
     if ((lib.uniffi_cityguide_ffi_checksum_method_guide_install_pack_bytes() and 0xFFFF) != 17238) {
@@ -1115,7 +1115,7 @@ private fun uniffiCheckApiChecksums(lib: IntegrityCheckingUniffiLib) {
     if ((lib.uniffi_cityguide_ffi_checksum_method_guide_place() and 0xFFFF) != 25241) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
-    if ((lib.uniffi_cityguide_ffi_checksum_method_guide_proximity_tracker() and 0xFFFF) != 12084) {
+    if ((lib.uniffi_cityguide_ffi_checksum_method_guide_proximity_tracker() and 0xFFFF) != 3320) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
     if ((lib.uniffi_cityguide_ffi_checksum_method_guide_remove_city() and 0xFFFF) != 17929) {
@@ -1145,7 +1145,7 @@ private fun uniffiCheckApiChecksums(lib: IntegrityCheckingUniffiLib) {
     if ((lib.uniffi_cityguide_ffi_checksum_method_guide_tours() and 0xFFFF) != 37528) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
-    if ((lib.uniffi_cityguide_ffi_checksum_method_guide_update_city() and 0xFFFF) != 29034) {
+    if ((lib.uniffi_cityguide_ffi_checksum_method_guide_update_city() and 0xFFFF) != 29750) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
     if ((lib.uniffi_cityguide_ffi_checksum_method_guide_viewport() and 0xFFFF) != 36360) {
@@ -1166,7 +1166,7 @@ private fun uniffiCheckApiChecksums(lib: IntegrityCheckingUniffiLib) {
     if ((lib.uniffi_cityguide_ffi_checksum_method_proximitytracker_reset() and 0xFFFF) != 8725) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
-    if ((lib.uniffi_cityguide_ffi_checksum_method_proximitytracker_update() and 0xFFFF) != 25422) {
+    if ((lib.uniffi_cityguide_ffi_checksum_method_proximitytracker_update() and 0xFFFF) != 40021) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
     if ((lib.uniffi_cityguide_ffi_checksum_method_transport_send() and 0xFFFF) != 34330) {
@@ -3339,8 +3339,8 @@ public interface ProximityTrackerInterface {
     fun `reset`()
     
     /**
-     * Feeds one fix; returns the events it causes, in order. Fixes that are invalid, too inaccurate or not newer
-     * than the last one are ignored (no events).
+     * Feeds one fix; returns the events it causes, in order. Fixes that are too inaccurate or not newer than the
+     * last one are ignored (no events); a fix with an invalid position is `GuideError.InvalidArgument`.
      */
     fun `update`(`fix`: LocationFix): List<ProximityEvent>
     
@@ -3487,8 +3487,8 @@ open class ProximityTracker: Disposable, AutoCloseable, ProximityTrackerInterfac
 
     
     /**
-     * Feeds one fix; returns the events it causes, in order. Fixes that are invalid, too inaccurate or not newer
-     * than the last one are ignored (no events).
+     * Feeds one fix; returns the events it causes, in order. Fixes that are too inaccurate or not newer than the
+     * last one are ignored (no events); a fix with an invalid position is `GuideError.InvalidArgument`.
      */
     @Throws(GuideException::class)override fun `update`(`fix`: LocationFix): List<ProximityEvent> {
             return FfiConverterSequenceTypeProximityEvent.lift(
@@ -5479,7 +5479,8 @@ public object FfiConverterTypePlaceSummary: FfiConverterRustBuffer<PlaceSummary>
 
 
 /**
- * A position on Earth in degrees (WGS 84).
+ * A position on Earth in degrees (WGS 84). Positions from the app are checked when they cross into the core: a
+ * latitude outside -90..90, a longitude outside -180..180 or a NaN is `GuideError.InvalidArgument`.
  */
 data class Position (
     /**
@@ -6008,69 +6009,6 @@ public object FfiConverterTypeUpdateInfo: FfiConverterRustBuffer<UpdateInfo> {
 
 
 /**
- * What an update did.
- */
-data class UpdateOutcome (
-    /**
-     * The city as installed now.
-     */
-    var `city`: InstalledCity
-    , 
-    /**
-     * Whether a delta was applied (false: the full pack, or nothing to do).
-     */
-    var `viaDelta`: kotlin.Boolean
-    , 
-    /**
-     * Bytes downloaded.
-     */
-    var `downloadedBytes`: kotlin.ULong
-    , 
-    /**
-     * Whether a delta failed verification and the full pack was used instead.
-     */
-    var `fellBackToFull`: kotlin.Boolean
-    
-){
-    
-
-    
-
-    
-    companion object
-}
-
-/**
- * @suppress
- */
-public object FfiConverterTypeUpdateOutcome: FfiConverterRustBuffer<UpdateOutcome> {
-    override fun read(buf: ByteBuffer): UpdateOutcome {
-        return UpdateOutcome(
-            FfiConverterTypeInstalledCity.read(buf),
-            FfiConverterBoolean.read(buf),
-            FfiConverterULong.read(buf),
-            FfiConverterBoolean.read(buf),
-        )
-    }
-
-    override fun allocationSize(value: UpdateOutcome) = (
-            FfiConverterTypeInstalledCity.allocationSize(value.`city`) +
-            FfiConverterBoolean.allocationSize(value.`viaDelta`) +
-            FfiConverterULong.allocationSize(value.`downloadedBytes`) +
-            FfiConverterBoolean.allocationSize(value.`fellBackToFull`)
-    )
-
-    override fun write(value: UpdateOutcome, buf: ByteBuffer) {
-            FfiConverterTypeInstalledCity.write(value.`city`, buf)
-            FfiConverterBoolean.write(value.`viaDelta`, buf)
-            FfiConverterULong.write(value.`downloadedBytes`, buf)
-            FfiConverterBoolean.write(value.`fellBackToFull`, buf)
-    }
-}
-
-
-
-/**
  * An accessibility feature a filter can require.
  */
 
@@ -6234,109 +6172,365 @@ public object FfiConverterTypeConsentScope: FfiConverterRustBuffer<ConsentScope>
 
 
 /**
- * Why a call into the guide failed. Every message says what went wrong in plain words and never contains a
- * position or a URL.
+ * Why a call into the guide failed.
  *
- * Exported as a *flat* error: Kotlin and Swift get one case per variant whose message is the text below (for
- * example `GuideException.NotInstalled("city varna is not installed")`), so an app branches on the case and can show
- * or log the message as it is.
+ * Every variant carries what an app needs to act on it; free-text fields say what went wrong in plain words and
+ * never contain a position or a URL.
  */
-sealed class GuideException(message: String): kotlin.Exception(message) {
-        
+sealed class GuideException: kotlin.Exception() {
+    
     /**
      * No pack of this city is installed.
      */
-        class NotInstalled(message: String) : GuideException(message)
+    class NotInstalled(
         
+        /**
+         * The city asked for.
+         */
+        val `cityId`: kotlin.String
+        ) : GuideException() {
+        override val message
+            get() = "cityId=${ `cityId` }"
+    }
+    
     /**
      * The installed city has no place with this id.
      */
-        class UnknownPlace(message: String) : GuideException(message)
+    class UnknownPlace(
         
+        /**
+         * City.
+         */
+        val `cityId`: kotlin.String, 
+        
+        /**
+         * Place asked for.
+         */
+        val `placeId`: kotlin.String
+        ) : GuideException() {
+        override val message
+            get() = "cityId=${ `cityId` }, placeId=${ `placeId` }"
+    }
+    
     /**
      * The installed city has no tour with this id.
      */
-        class UnknownTour(message: String) : GuideException(message)
+    class UnknownTour(
         
+        /**
+         * City.
+         */
+        val `cityId`: kotlin.String, 
+        
+        /**
+         * Tour asked for.
+         */
+        val `tourId`: kotlin.String
+        ) : GuideException() {
+        override val message
+            get() = "cityId=${ `cityId` }, tourId=${ `tourId` }"
+    }
+    
+    /**
+     * The installed city has no category with this id.
+     */
+    class UnknownCategory(
+        
+        /**
+         * City.
+         */
+        val `cityId`: kotlin.String, 
+        
+        /**
+         * Category asked for.
+         */
+        val `categoryId`: kotlin.String
+        ) : GuideException() {
+        override val message
+            get() = "cityId=${ `cityId` }, categoryId=${ `categoryId` }"
+    }
+    
     /**
      * The publisher's catalog does not list this city.
      */
-        class NotInCatalog(message: String) : GuideException(message)
+    class NotInCatalog(
         
+        /**
+         * City asked for.
+         */
+        val `cityId`: kotlin.String
+        ) : GuideException() {
+        override val message
+            get() = "cityId=${ `cityId` }"
+    }
+    
     /**
-     * An argument was out of range, empty or malformed (a position, a language tag, a key, ...).
+     * An argument was out of range, empty or malformed.
      */
-        class InvalidArgument(message: String) : GuideException(message)
+    class InvalidArgument(
         
+        /**
+         * Which argument ("position", "radius", "search text", ...).
+         */
+        val `field`: kotlin.String, 
+        
+        /**
+         * What is wrong with it.
+         */
+        val `reason`: kotlin.String
+        ) : GuideException() {
+        override val message
+            get() = "field=${ `field` }, reason=${ `reason` }"
+    }
+    
+    /**
+     * A trusted publisher key given when the guide was opened cannot be used; nothing was opened.
+     */
+    class InvalidKey(
+        
+        /**
+         * Position of the key in `GuideConfig.trustedKeys`, from 0.
+         */
+        val `keyIndex`: kotlin.UInt, 
+        
+        /**
+         * What is wrong with it.
+         */
+        val `problem`: KeyProblem
+        ) : GuideException() {
+        override val message
+            get() = "keyIndex=${ `keyIndex` }, problem=${ `problem` }"
+    }
+    
     /**
      * The content pack is damaged, of another format or breaks an invariant; nothing was installed.
      */
-        class InvalidPack(message: String) : GuideException(message)
+    class InvalidPack(
         
+        /**
+         * What is wrong.
+         */
+        val `reason`: kotlin.String
+        ) : GuideException() {
+        override val message
+            get() = "reason=${ `reason` }"
+    }
+    
     /**
      * The offered pack is older than the installed one; nothing was installed.
      */
-        class OlderVersion(message: String) : GuideException(message)
+    class OlderVersion(
         
+        /**
+         * City.
+         */
+        val `cityId`: kotlin.String, 
+        
+        /**
+         * Version installed.
+         */
+        val `installed`: kotlin.ULong, 
+        
+        /**
+         * Version offered.
+         */
+        val `offered`: kotlin.ULong
+        ) : GuideException() {
+        override val message
+            get() = "cityId=${ `cityId` }, installed=${ `installed` }, offered=${ `offered` }"
+    }
+    
     /**
      * Updates are not configured: the guide was opened without a catalog URL, trusted keys or transport.
      */
-        class UpdatesNotConfigured(message: String) : GuideException(message)
+    class UpdatesNotConfigured(
         
+        /**
+         * What is missing.
+         */
+        val `reason`: kotlin.String
+        ) : GuideException() {
+        override val message
+            get() = "reason=${ `reason` }"
+    }
+    
     /**
      * The user has not allowed what the call needs (downloading updates, sending reports); nothing was sent.
      */
-        class ConsentRequired(message: String) : GuideException(message)
+    class ConsentRequired(
         
+        /**
+         * The consent that is missing; the app offers to turn it on.
+         */
+        val `scope`: ConsentScope
+        ) : GuideException() {
+        override val message
+            get() = "scope=${ `scope` }"
+    }
+    
     /**
      * No network, or the server cannot be reached.
      */
-        class Offline(message: String) : GuideException(message)
-        
+    class Offline(
+        ) : GuideException() {
+        override val message
+            get() = ""
+    }
+    
     /**
      * The network failed in another way (timeout, reset, too much data).
      */
-        class Network(message: String) : GuideException(message)
+    class Network(
         
+        /**
+         * What happened.
+         */
+        val `reason`: kotlin.String
+        ) : GuideException() {
+        override val message
+            get() = "reason=${ `reason` }"
+    }
+    
     /**
      * The server answered with an HTTP error status.
      */
-        class Http(message: String) : GuideException(message)
+    class HttpStatus(
         
+        /**
+         * HTTP status code.
+         */
+        val `code`: kotlin.UShort, 
+        
+        /**
+         * Which file (a name from the catalog, never a URL).
+         */
+        val `file`: kotlin.String
+        ) : GuideException() {
+        override val message
+            get() = "code=${ `code` }, file=${ `file` }"
+    }
+    
     /**
      * The catalog is not signed by a key the app trusts.
      */
-        class UntrustedCatalog(message: String) : GuideException(message)
-        
+    class UntrustedCatalog(
+        ) : GuideException() {
+        override val message
+            get() = ""
+    }
+    
     /**
-     * The catalog was refused for another reason: expired, older than one already seen, malformed or unsafe.
+     * The catalog has expired: the publisher must sign a fresh one (a frozen or replayed catalog).
      */
-        class CatalogRejected(message: String) : GuideException(message)
+    class CatalogExpired(
         
+        /**
+         * When it expired, Unix seconds.
+         */
+        val `expiredAt`: kotlin.Long
+        ) : GuideException() {
+        override val message
+            get() = "expiredAt=${ `expiredAt` }"
+    }
+    
+    /**
+     * The catalog is older than one this phone already accepted (a rollback).
+     */
+    class CatalogRollback(
+        
+        /**
+         * Last version accepted.
+         */
+        val `seen`: kotlin.ULong, 
+        
+        /**
+         * Version offered.
+         */
+        val `offered`: kotlin.ULong
+        ) : GuideException() {
+        override val message
+            get() = "seen=${ `seen` }, offered=${ `offered` }"
+    }
+    
+    /**
+     * The catalog was refused for another reason: malformed, too large, unsafe paths or an unknown format.
+     */
+    class CatalogRejected(
+        
+        /**
+         * Why.
+         */
+        val `reason`: kotlin.String
+        ) : GuideException() {
+        override val message
+            get() = "reason=${ `reason` }"
+    }
+    
     /**
      * A downloaded file does not match what the signed catalog promised (size, hash, city or version).
      */
-        class DownloadRejected(message: String) : GuideException(message)
+    class DownloadRejected(
         
+        /**
+         * Which file.
+         */
+        val `file`: kotlin.String, 
+        
+        /**
+         * Size, hash or content.
+         */
+        val `reason`: kotlin.String
+        ) : GuideException() {
+        override val message
+            get() = "file=${ `file` }, reason=${ `reason` }"
+    }
+    
     /**
      * The update was cancelled through its cancel token; nothing changed.
      */
-        class Cancelled(message: String) : GuideException(message)
-        
+    class Cancelled(
+        ) : GuideException() {
+        override val message
+            get() = ""
+    }
+    
     /**
      * The phone's storage failed (database or files).
      */
-        class Storage(message: String) : GuideException(message)
+    class Storage(
         
+        /**
+         * What failed.
+         */
+        val `reason`: kotlin.String
+        ) : GuideException() {
+        override val message
+            get() = "reason=${ `reason` }"
+    }
+    
     /**
      * A bug in the library; the call had no effect and the guide can still be used.
      */
-        class Internal(message: String) : GuideException(message)
+    class Internal(
         
+        /**
+         * What happened.
+         */
+        val `reason`: kotlin.String
+        ) : GuideException() {
+        override val message
+            get() = "reason=${ `reason` }"
+    }
+    
+
+    
+
 
     companion object ErrorHandler : UniffiRustCallStatusErrorHandler<GuideException> {
         override fun lift(error_buf: RustBuffer.ByValue): GuideException = FfiConverterTypeGuideError.lift(error_buf)
     }
+
+    
 }
 
 /**
@@ -6345,106 +6539,321 @@ sealed class GuideException(message: String): kotlin.Exception(message) {
 public object FfiConverterTypeGuideError : FfiConverterRustBuffer<GuideException> {
     override fun read(buf: ByteBuffer): GuideException {
         
-            return when(buf.getInt()) {
-            1 -> GuideException.NotInstalled(FfiConverterString.read(buf))
-            2 -> GuideException.UnknownPlace(FfiConverterString.read(buf))
-            3 -> GuideException.UnknownTour(FfiConverterString.read(buf))
-            4 -> GuideException.NotInCatalog(FfiConverterString.read(buf))
-            5 -> GuideException.InvalidArgument(FfiConverterString.read(buf))
-            6 -> GuideException.InvalidPack(FfiConverterString.read(buf))
-            7 -> GuideException.OlderVersion(FfiConverterString.read(buf))
-            8 -> GuideException.UpdatesNotConfigured(FfiConverterString.read(buf))
-            9 -> GuideException.ConsentRequired(FfiConverterString.read(buf))
-            10 -> GuideException.Offline(FfiConverterString.read(buf))
-            11 -> GuideException.Network(FfiConverterString.read(buf))
-            12 -> GuideException.Http(FfiConverterString.read(buf))
-            13 -> GuideException.UntrustedCatalog(FfiConverterString.read(buf))
-            14 -> GuideException.CatalogRejected(FfiConverterString.read(buf))
-            15 -> GuideException.DownloadRejected(FfiConverterString.read(buf))
-            16 -> GuideException.Cancelled(FfiConverterString.read(buf))
-            17 -> GuideException.Storage(FfiConverterString.read(buf))
-            18 -> GuideException.Internal(FfiConverterString.read(buf))
+
+        return when(buf.getInt()) {
+            1 -> GuideException.NotInstalled(
+                FfiConverterString.read(buf),
+                )
+            2 -> GuideException.UnknownPlace(
+                FfiConverterString.read(buf),
+                FfiConverterString.read(buf),
+                )
+            3 -> GuideException.UnknownTour(
+                FfiConverterString.read(buf),
+                FfiConverterString.read(buf),
+                )
+            4 -> GuideException.UnknownCategory(
+                FfiConverterString.read(buf),
+                FfiConverterString.read(buf),
+                )
+            5 -> GuideException.NotInCatalog(
+                FfiConverterString.read(buf),
+                )
+            6 -> GuideException.InvalidArgument(
+                FfiConverterString.read(buf),
+                FfiConverterString.read(buf),
+                )
+            7 -> GuideException.InvalidKey(
+                FfiConverterUInt.read(buf),
+                FfiConverterTypeKeyProblem.read(buf),
+                )
+            8 -> GuideException.InvalidPack(
+                FfiConverterString.read(buf),
+                )
+            9 -> GuideException.OlderVersion(
+                FfiConverterString.read(buf),
+                FfiConverterULong.read(buf),
+                FfiConverterULong.read(buf),
+                )
+            10 -> GuideException.UpdatesNotConfigured(
+                FfiConverterString.read(buf),
+                )
+            11 -> GuideException.ConsentRequired(
+                FfiConverterTypeConsentScope.read(buf),
+                )
+            12 -> GuideException.Offline()
+            13 -> GuideException.Network(
+                FfiConverterString.read(buf),
+                )
+            14 -> GuideException.HttpStatus(
+                FfiConverterUShort.read(buf),
+                FfiConverterString.read(buf),
+                )
+            15 -> GuideException.UntrustedCatalog()
+            16 -> GuideException.CatalogExpired(
+                FfiConverterLong.read(buf),
+                )
+            17 -> GuideException.CatalogRollback(
+                FfiConverterULong.read(buf),
+                FfiConverterULong.read(buf),
+                )
+            18 -> GuideException.CatalogRejected(
+                FfiConverterString.read(buf),
+                )
+            19 -> GuideException.DownloadRejected(
+                FfiConverterString.read(buf),
+                FfiConverterString.read(buf),
+                )
+            20 -> GuideException.Cancelled()
+            21 -> GuideException.Storage(
+                FfiConverterString.read(buf),
+                )
+            22 -> GuideException.Internal(
+                FfiConverterString.read(buf),
+                )
             else -> throw RuntimeException("invalid error enum value, something is very wrong!!")
         }
-        
     }
 
     override fun allocationSize(value: GuideException): ULong {
-        return 4UL
+        return when(value) {
+            is GuideException.NotInstalled -> (
+                // Add the size for the Int that specifies the variant plus the size needed for all fields
+                4UL
+                + FfiConverterString.allocationSize(value.`cityId`)
+            )
+            is GuideException.UnknownPlace -> (
+                // Add the size for the Int that specifies the variant plus the size needed for all fields
+                4UL
+                + FfiConverterString.allocationSize(value.`cityId`)
+                + FfiConverterString.allocationSize(value.`placeId`)
+            )
+            is GuideException.UnknownTour -> (
+                // Add the size for the Int that specifies the variant plus the size needed for all fields
+                4UL
+                + FfiConverterString.allocationSize(value.`cityId`)
+                + FfiConverterString.allocationSize(value.`tourId`)
+            )
+            is GuideException.UnknownCategory -> (
+                // Add the size for the Int that specifies the variant plus the size needed for all fields
+                4UL
+                + FfiConverterString.allocationSize(value.`cityId`)
+                + FfiConverterString.allocationSize(value.`categoryId`)
+            )
+            is GuideException.NotInCatalog -> (
+                // Add the size for the Int that specifies the variant plus the size needed for all fields
+                4UL
+                + FfiConverterString.allocationSize(value.`cityId`)
+            )
+            is GuideException.InvalidArgument -> (
+                // Add the size for the Int that specifies the variant plus the size needed for all fields
+                4UL
+                + FfiConverterString.allocationSize(value.`field`)
+                + FfiConverterString.allocationSize(value.`reason`)
+            )
+            is GuideException.InvalidKey -> (
+                // Add the size for the Int that specifies the variant plus the size needed for all fields
+                4UL
+                + FfiConverterUInt.allocationSize(value.`keyIndex`)
+                + FfiConverterTypeKeyProblem.allocationSize(value.`problem`)
+            )
+            is GuideException.InvalidPack -> (
+                // Add the size for the Int that specifies the variant plus the size needed for all fields
+                4UL
+                + FfiConverterString.allocationSize(value.`reason`)
+            )
+            is GuideException.OlderVersion -> (
+                // Add the size for the Int that specifies the variant plus the size needed for all fields
+                4UL
+                + FfiConverterString.allocationSize(value.`cityId`)
+                + FfiConverterULong.allocationSize(value.`installed`)
+                + FfiConverterULong.allocationSize(value.`offered`)
+            )
+            is GuideException.UpdatesNotConfigured -> (
+                // Add the size for the Int that specifies the variant plus the size needed for all fields
+                4UL
+                + FfiConverterString.allocationSize(value.`reason`)
+            )
+            is GuideException.ConsentRequired -> (
+                // Add the size for the Int that specifies the variant plus the size needed for all fields
+                4UL
+                + FfiConverterTypeConsentScope.allocationSize(value.`scope`)
+            )
+            is GuideException.Offline -> (
+                // Add the size for the Int that specifies the variant plus the size needed for all fields
+                4UL
+            )
+            is GuideException.Network -> (
+                // Add the size for the Int that specifies the variant plus the size needed for all fields
+                4UL
+                + FfiConverterString.allocationSize(value.`reason`)
+            )
+            is GuideException.HttpStatus -> (
+                // Add the size for the Int that specifies the variant plus the size needed for all fields
+                4UL
+                + FfiConverterUShort.allocationSize(value.`code`)
+                + FfiConverterString.allocationSize(value.`file`)
+            )
+            is GuideException.UntrustedCatalog -> (
+                // Add the size for the Int that specifies the variant plus the size needed for all fields
+                4UL
+            )
+            is GuideException.CatalogExpired -> (
+                // Add the size for the Int that specifies the variant plus the size needed for all fields
+                4UL
+                + FfiConverterLong.allocationSize(value.`expiredAt`)
+            )
+            is GuideException.CatalogRollback -> (
+                // Add the size for the Int that specifies the variant plus the size needed for all fields
+                4UL
+                + FfiConverterULong.allocationSize(value.`seen`)
+                + FfiConverterULong.allocationSize(value.`offered`)
+            )
+            is GuideException.CatalogRejected -> (
+                // Add the size for the Int that specifies the variant plus the size needed for all fields
+                4UL
+                + FfiConverterString.allocationSize(value.`reason`)
+            )
+            is GuideException.DownloadRejected -> (
+                // Add the size for the Int that specifies the variant plus the size needed for all fields
+                4UL
+                + FfiConverterString.allocationSize(value.`file`)
+                + FfiConverterString.allocationSize(value.`reason`)
+            )
+            is GuideException.Cancelled -> (
+                // Add the size for the Int that specifies the variant plus the size needed for all fields
+                4UL
+            )
+            is GuideException.Storage -> (
+                // Add the size for the Int that specifies the variant plus the size needed for all fields
+                4UL
+                + FfiConverterString.allocationSize(value.`reason`)
+            )
+            is GuideException.Internal -> (
+                // Add the size for the Int that specifies the variant plus the size needed for all fields
+                4UL
+                + FfiConverterString.allocationSize(value.`reason`)
+            )
+        }
     }
 
     override fun write(value: GuideException, buf: ByteBuffer) {
         when(value) {
             is GuideException.NotInstalled -> {
                 buf.putInt(1)
+                FfiConverterString.write(value.`cityId`, buf)
                 Unit
             }
             is GuideException.UnknownPlace -> {
                 buf.putInt(2)
+                FfiConverterString.write(value.`cityId`, buf)
+                FfiConverterString.write(value.`placeId`, buf)
                 Unit
             }
             is GuideException.UnknownTour -> {
                 buf.putInt(3)
+                FfiConverterString.write(value.`cityId`, buf)
+                FfiConverterString.write(value.`tourId`, buf)
+                Unit
+            }
+            is GuideException.UnknownCategory -> {
+                buf.putInt(4)
+                FfiConverterString.write(value.`cityId`, buf)
+                FfiConverterString.write(value.`categoryId`, buf)
                 Unit
             }
             is GuideException.NotInCatalog -> {
-                buf.putInt(4)
+                buf.putInt(5)
+                FfiConverterString.write(value.`cityId`, buf)
                 Unit
             }
             is GuideException.InvalidArgument -> {
-                buf.putInt(5)
+                buf.putInt(6)
+                FfiConverterString.write(value.`field`, buf)
+                FfiConverterString.write(value.`reason`, buf)
+                Unit
+            }
+            is GuideException.InvalidKey -> {
+                buf.putInt(7)
+                FfiConverterUInt.write(value.`keyIndex`, buf)
+                FfiConverterTypeKeyProblem.write(value.`problem`, buf)
                 Unit
             }
             is GuideException.InvalidPack -> {
-                buf.putInt(6)
+                buf.putInt(8)
+                FfiConverterString.write(value.`reason`, buf)
                 Unit
             }
             is GuideException.OlderVersion -> {
-                buf.putInt(7)
+                buf.putInt(9)
+                FfiConverterString.write(value.`cityId`, buf)
+                FfiConverterULong.write(value.`installed`, buf)
+                FfiConverterULong.write(value.`offered`, buf)
                 Unit
             }
             is GuideException.UpdatesNotConfigured -> {
-                buf.putInt(8)
+                buf.putInt(10)
+                FfiConverterString.write(value.`reason`, buf)
                 Unit
             }
             is GuideException.ConsentRequired -> {
-                buf.putInt(9)
+                buf.putInt(11)
+                FfiConverterTypeConsentScope.write(value.`scope`, buf)
                 Unit
             }
             is GuideException.Offline -> {
-                buf.putInt(10)
-                Unit
-            }
-            is GuideException.Network -> {
-                buf.putInt(11)
-                Unit
-            }
-            is GuideException.Http -> {
                 buf.putInt(12)
                 Unit
             }
-            is GuideException.UntrustedCatalog -> {
+            is GuideException.Network -> {
                 buf.putInt(13)
+                FfiConverterString.write(value.`reason`, buf)
                 Unit
             }
-            is GuideException.CatalogRejected -> {
+            is GuideException.HttpStatus -> {
                 buf.putInt(14)
+                FfiConverterUShort.write(value.`code`, buf)
+                FfiConverterString.write(value.`file`, buf)
                 Unit
             }
-            is GuideException.DownloadRejected -> {
+            is GuideException.UntrustedCatalog -> {
                 buf.putInt(15)
                 Unit
             }
-            is GuideException.Cancelled -> {
+            is GuideException.CatalogExpired -> {
                 buf.putInt(16)
+                FfiConverterLong.write(value.`expiredAt`, buf)
+                Unit
+            }
+            is GuideException.CatalogRollback -> {
+                buf.putInt(17)
+                FfiConverterULong.write(value.`seen`, buf)
+                FfiConverterULong.write(value.`offered`, buf)
+                Unit
+            }
+            is GuideException.CatalogRejected -> {
+                buf.putInt(18)
+                FfiConverterString.write(value.`reason`, buf)
+                Unit
+            }
+            is GuideException.DownloadRejected -> {
+                buf.putInt(19)
+                FfiConverterString.write(value.`file`, buf)
+                FfiConverterString.write(value.`reason`, buf)
+                Unit
+            }
+            is GuideException.Cancelled -> {
+                buf.putInt(20)
                 Unit
             }
             is GuideException.Storage -> {
-                buf.putInt(17)
+                buf.putInt(21)
+                FfiConverterString.write(value.`reason`, buf)
                 Unit
             }
             is GuideException.Internal -> {
-                buf.putInt(18)
+                buf.putInt(22)
+                FfiConverterString.write(value.`reason`, buf)
                 Unit
             }
         }.let { /* this makes the `when` an expression, which ensures it is exhaustive */ }
@@ -6489,6 +6898,54 @@ public object FfiConverterTypeHttpMethod: FfiConverterRustBuffer<HttpMethod> {
     override fun allocationSize(value: HttpMethod) = 4UL
 
     override fun write(value: HttpMethod, buf: ByteBuffer) {
+        buf.putInt(value.ordinal + 1)
+    }
+}
+
+
+
+
+
+/**
+ * What is wrong with a publisher key the app configured.
+ */
+
+enum class KeyProblem {
+    
+    /**
+     * Not `ed25519:` followed by 64 hex digits.
+     */
+    FORMAT,
+    /**
+     * The bytes are not a point on the curve.
+     */
+    NOT_A_POINT,
+    /**
+     * A small-order point (the all-zero key, the identity and the other torsion points): anyone could forge
+     * signatures under it, so it is never trusted.
+     */
+    WEAK;
+
+    
+
+
+    companion object
+}
+
+
+/**
+ * @suppress
+ */
+public object FfiConverterTypeKeyProblem: FfiConverterRustBuffer<KeyProblem> {
+    override fun read(buf: ByteBuffer) = try {
+        KeyProblem.values()[buf.getInt() - 1]
+    } catch (e: IndexOutOfBoundsException) {
+        throw RuntimeException("invalid enum value, something is very wrong!!", e)
+    }
+
+    override fun allocationSize(value: KeyProblem) = 4UL
+
+    override fun write(value: KeyProblem, buf: ByteBuffer) {
         buf.putInt(value.ordinal + 1)
     }
 }
@@ -6888,6 +7345,209 @@ public object FfiConverterTypeTransportError : FfiConverterRustBuffer<TransportE
     }
 
 }
+
+
+
+/**
+ * How an update reached the catalog's version.
+ */
+
+enum class UpdateMethod {
+    
+    /**
+     * A delta from the installed version, applied and verified on the phone.
+     */
+    DELTA,
+    /**
+     * The full pack (no delta from the installed version was offered).
+     */
+    FULL_PACK,
+    /**
+     * The full pack, because the offered delta did not verify.
+     */
+    FULL_PACK_AFTER_DELTA_FAILED;
+
+    
+
+
+    companion object
+}
+
+
+/**
+ * @suppress
+ */
+public object FfiConverterTypeUpdateMethod: FfiConverterRustBuffer<UpdateMethod> {
+    override fun read(buf: ByteBuffer) = try {
+        UpdateMethod.values()[buf.getInt() - 1]
+    } catch (e: IndexOutOfBoundsException) {
+        throw RuntimeException("invalid enum value, something is very wrong!!", e)
+    }
+
+    override fun allocationSize(value: UpdateMethod) = 4UL
+
+    override fun write(value: UpdateMethod, buf: ByteBuffer) {
+        buf.putInt(value.ordinal + 1)
+    }
+}
+
+
+
+
+
+/**
+ * What an update did.
+ */
+sealed class UpdateOutcome {
+    
+    /**
+     * The installed version is the catalog's: nothing was downloaded.
+     */
+    data class UpToDate(
+        /**
+         * The city as installed.
+         */
+        val `city`: org.cityguide.ffi.InstalledCity) : UpdateOutcome()
+        
+    {
+        
+
+        companion object
+    }
+    
+    /**
+     * The city was not installed; now it is.
+     */
+    data class Installed(
+        /**
+         * The city as installed now.
+         */
+        val `city`: org.cityguide.ffi.InstalledCity, 
+        /**
+         * Bytes downloaded.
+         */
+        val `downloadedBytes`: kotlin.ULong) : UpdateOutcome()
+        
+    {
+        
+
+        companion object
+    }
+    
+    /**
+     * An older version was replaced.
+     */
+    data class Updated(
+        /**
+         * The city as installed now.
+         */
+        val `city`: org.cityguide.ffi.InstalledCity, 
+        /**
+         * The version it replaced.
+         */
+        val `fromVersion`: kotlin.ULong, 
+        /**
+         * Delta or full pack.
+         */
+        val `method`: org.cityguide.ffi.UpdateMethod, 
+        /**
+         * Bytes downloaded.
+         */
+        val `downloadedBytes`: kotlin.ULong) : UpdateOutcome()
+        
+    {
+        
+
+        companion object
+    }
+    
+
+    
+
+    
+    
+
+
+    companion object
+}
+
+/**
+ * @suppress
+ */
+public object FfiConverterTypeUpdateOutcome : FfiConverterRustBuffer<UpdateOutcome>{
+    override fun read(buf: ByteBuffer): UpdateOutcome {
+        return when(buf.getInt()) {
+            1 -> UpdateOutcome.UpToDate(
+                FfiConverterTypeInstalledCity.read(buf),
+                )
+            2 -> UpdateOutcome.Installed(
+                FfiConverterTypeInstalledCity.read(buf),
+                FfiConverterULong.read(buf),
+                )
+            3 -> UpdateOutcome.Updated(
+                FfiConverterTypeInstalledCity.read(buf),
+                FfiConverterULong.read(buf),
+                FfiConverterTypeUpdateMethod.read(buf),
+                FfiConverterULong.read(buf),
+                )
+            else -> throw RuntimeException("invalid enum value, something is very wrong!!")
+        }
+    }
+
+    override fun allocationSize(value: UpdateOutcome): ULong = when(value) {
+        is UpdateOutcome.UpToDate -> {
+            // Add the size for the Int that specifies the variant plus the size needed for all fields
+            (
+                4UL
+                + FfiConverterTypeInstalledCity.allocationSize(value.`city`)
+            )
+        }
+        is UpdateOutcome.Installed -> {
+            // Add the size for the Int that specifies the variant plus the size needed for all fields
+            (
+                4UL
+                + FfiConverterTypeInstalledCity.allocationSize(value.`city`)
+                + FfiConverterULong.allocationSize(value.`downloadedBytes`)
+            )
+        }
+        is UpdateOutcome.Updated -> {
+            // Add the size for the Int that specifies the variant plus the size needed for all fields
+            (
+                4UL
+                + FfiConverterTypeInstalledCity.allocationSize(value.`city`)
+                + FfiConverterULong.allocationSize(value.`fromVersion`)
+                + FfiConverterTypeUpdateMethod.allocationSize(value.`method`)
+                + FfiConverterULong.allocationSize(value.`downloadedBytes`)
+            )
+        }
+    }
+
+    override fun write(value: UpdateOutcome, buf: ByteBuffer) {
+        when(value) {
+            is UpdateOutcome.UpToDate -> {
+                buf.putInt(1)
+                FfiConverterTypeInstalledCity.write(value.`city`, buf)
+                Unit
+            }
+            is UpdateOutcome.Installed -> {
+                buf.putInt(2)
+                FfiConverterTypeInstalledCity.write(value.`city`, buf)
+                FfiConverterULong.write(value.`downloadedBytes`, buf)
+                Unit
+            }
+            is UpdateOutcome.Updated -> {
+                buf.putInt(3)
+                FfiConverterTypeInstalledCity.write(value.`city`, buf)
+                FfiConverterULong.write(value.`fromVersion`, buf)
+                FfiConverterTypeUpdateMethod.write(value.`method`, buf)
+                FfiConverterULong.write(value.`downloadedBytes`, buf)
+                Unit
+            }
+        }.let { /* this makes the `when` an expression, which ensures it is exhaustive */ }
+    }
+}
+
+
 
 
 
