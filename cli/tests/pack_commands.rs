@@ -164,3 +164,24 @@ fn help_speaks_to_a_culture_department() {
     assert!(help.contains("FILE:LINE:COLUMN"), "{help}");
     assert!(help.contains("Nothing is"), "{help}");
 }
+
+#[test]
+fn a_reader_that_stops_early_ends_the_command_quietly() {
+    // `cityguide pack export … | head` must not panic with "Broken pipe" when head closes the pipe.
+    let tmp = tempfile::tempdir().expect("tmp");
+    let pack = tmp.path().join("varna.pack");
+    assert!(build_varna(&pack).status.success());
+    let mut child = Command::new(env!("CARGO_BIN_EXE_cityguide"))
+        .args(["pack", "export", pack.to_str().expect("utf-8"), "--geojson"])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("runs");
+    let mut first = [0u8; 16];
+    std::io::Read::read_exact(child.stdout.as_mut().expect("stdout"), &mut first).expect("some output");
+    drop(child.stdout.take());
+    let out = child.wait_with_output().expect("ends");
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(!err.contains("panicked") && !err.contains("Broken pipe"), "{err}");
+    assert_ne!(out.status.code(), Some(101), "a panic exits with 101");
+}
