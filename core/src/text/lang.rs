@@ -149,26 +149,29 @@ pub fn reader_tag(tag: &str) -> Result<String, SkipReason> {
     }
     // ICU's own identifiers put keywords after `@` (`en_US@calendar=japanese`): they are formatting choices too.
     let tag = tag.split_once('@').map_or(tag, |(id, _)| id);
-    let locale = parse_lenient(tag).ok_or(SkipReason::Malformed)?;
-    let id = canonical_id(locale);
+    let id = canonical_id(parse_lenient(tag).ok_or(SkipReason::Malformed)?);
     if NO_LANGUAGE.contains(&id.language) {
         return Err(SkipReason::NoLanguage);
     }
     Ok(id.to_string())
 }
 
-/// Parses BCP 47 with `_` accepted for `-`, without allocating for the usual tags.
-fn parse_lenient(tag: &str) -> Option<Locale> {
-    if tag.contains('_') { Locale::try_from_str(&tag.replace('_', "-")).ok() } else { Locale::try_from_str(tag).ok() }
+/// Parses the language identifier of a BCP 47 tag (`_` accepted for `-`), stopping at the first extension: what
+/// follows cannot change the language, and not parsing it keeps the extension parsers out of the phone library.
+fn parse_lenient(tag: &str) -> Option<LanguageIdentifier> {
+    if tag.contains('_') {
+        LanguageIdentifier::try_from_locale_bytes(tag.replace('_', "-").as_bytes()).ok()
+    } else {
+        LanguageIdentifier::try_from_locale_bytes(tag.as_bytes()).ok()
+    }
 }
 
-/// Language, script, region and variants of `locale`, with CLDR's aliases applied.
-fn canonical_id(locale: Locale) -> LanguageIdentifier {
-    // Extensions go first: they cannot change the language, and the canonicalizer then has less to look at.
-    let mut bare = Locale::from(locale.id);
+/// `id` with CLDR's aliases applied (`iw` → `he`, `sh` → `sr-Latn`).
+fn canonical_id(id: LanguageIdentifier) -> LanguageIdentifier {
+    let mut locale = Locale::from(id);
     // `Unmodified` and `Modified` both leave a valid locale.
-    let _: TransformResult = LocaleCanonicalizer::new_common().canonicalize(&mut bare);
-    bare.id
+    let _: TransformResult = LocaleCanonicalizer::new_common().canonicalize(&mut locale);
+    locale.id
 }
 
 /// Checks a publisher's language tag and returns it in canonical form, or `None` when it is not a language CLDR knows.
@@ -188,7 +191,7 @@ pub fn canonical_tag(tag: &str) -> Option<String> {
     } else {
         LanguageIdentifier::try_from_str(tag).ok()?
     };
-    let id = canonical_id(Locale::from(id));
+    let id = canonical_id(id);
     known_language(id.language).then(|| id.to_string())
 }
 
