@@ -441,6 +441,7 @@ pub(crate) fn to_content(pack: &fb::Pack<'_>) -> Content {
         website: s(m.website()),
         time_zone: m.time_zone().to_owned(),
         country: s(m.country()),
+        time_zone_rules: m.time_zone_rules().map(|r| r.bytes().to_vec()),
     };
     let cats = pack.categories().unwrap_or_default();
     let cat_id = |i: usize| cats.get(i).id().to_owned();

