@@ -3,12 +3,16 @@
 //! Opening hours are written on the city's wall clock, so the core must map instants to that clock and back. A phone
 //! does not carry a time-zone database for this (it was the largest single item of the phone library): the pack
 //! carries the TZif rules (RFC 8536) of the one zone it names (`Metadata.time_zone_rules`, format 1.2), and this type
-//! reads them with `jiff`'s TZif parser. The rules come from the network, so parsing them is checked, bounded and
-//! never panics; the reader refuses a pack whose rules do not parse.
+//! reads them with `tz-rs` (the `tz` crate): a TZif reader with the POSIX TZ footer rules, about 30 KB in the
+//! library (`jiff`, tried first, was 133 KB). The rules come from the network, so parsing them is checked, bounded
+//! and never panics; the reader refuses a pack whose rules do not parse.
 //!
-//! The API speaks `chrono` (the rest of the core does); `jiff` stays an implementation detail.
+//! The API speaks `chrono` (the rest of the core does); `tz-rs` stays an implementation detail.
 
-use chrono::{DateTime, FixedOffset, LocalResult, NaiveDateTime, TimeZone, Timelike, Utc};
+use std::sync::Arc;
+
+use chrono::{DateTime, Datelike, FixedOffset, LocalResult, NaiveDateTime, Timelike, Utc};
+use tz::datetime::{FoundDateTimeKind, FoundDateTimeListRefMut};
 
 use super::HoursError;
 
@@ -20,8 +24,8 @@ pub const MAX_RULES_BYTES: usize = 64 * 1024;
 /// shared); Send + Sync.
 #[derive(Debug, Clone)]
 pub struct CityTimeZone {
-    name: std::sync::Arc<str>,
-    tz: jiff::tz::TimeZone,
+    name: Arc<str>,
+    tz: Arc<tz::TimeZone>,
 }
 
 /// Whether `name` is shaped like an IANA time-zone identifier: one to three `/`-separated parts of ASCII letters,
@@ -56,13 +60,13 @@ impl CityTimeZone {
         if tzif.len() > MAX_RULES_BYTES {
             return Err(invalid(format!("{} bytes, more than the limit of {MAX_RULES_BYTES}", tzif.len())));
         }
-        let tz = jiff::tz::TimeZone::tzif(name, tzif).map_err(|e| invalid(e.to_string()))?;
-        Ok(CityTimeZone { name: name.into(), tz })
+        let tz = tz::TimeZone::from_tz_data(tzif).map_err(|e| invalid(e.to_string()))?;
+        Ok(CityTimeZone { name: name.into(), tz: Arc::new(tz) })
     }
 
     /// UTC: the stand-in of a context that has no rules (never consulted there).
     pub(crate) fn utc() -> CityTimeZone {
-        CityTimeZone { name: "UTC".into(), tz: jiff::tz::TimeZone::UTC }
+        CityTimeZone { name: "UTC".into(), tz: Arc::new(tz::TimeZone::utc()) }
     }
 
     /// The IANA name the zone was made with.
@@ -70,12 +74,12 @@ impl CityTimeZone {
         &self.name
     }
 
-    /// The zone's UTC offset at `t`; `None` only for instants outside years -9999..=9999 or an offset of a day or
-    /// more (which no real zone has).
+    /// The zone's UTC offset at `t`; `None` only for instants the rules cannot place or an offset of a day or more
+    /// (which no real zone has).
     pub fn offset_at(&self, t: DateTime<Utc>) -> Option<FixedOffset> {
         // Transitions fall on whole seconds, so the second that contains `t` has the same offset.
-        let ts = jiff::Timestamp::from_second(t.timestamp()).ok()?;
-        fixed(self.tz.to_offset(ts))
+        let local_time_type = self.tz.find_local_time_type(t.timestamp()).ok()?;
+        FixedOffset::east_opt(local_time_type.ut_offset())
     }
 
     /// `t` in the zone's offset at that instant (its wall-clock reading and offset).
@@ -83,65 +87,71 @@ impl CityTimeZone {
         Some(t.with_timezone(&self.offset_at(t)?))
     }
 
-    /// The wall-clock reading at `t`.
+    /// The wall-clock reading at `t`; `None` where it would fall outside chrono's range of dates.
     pub fn to_local(&self, t: DateTime<Utc>) -> Option<NaiveDateTime> {
-        Some(self.at(t)?.naive_local())
+        t.naive_utc().checked_add_offset(self.offset_at(t)?)
     }
 
     /// The instants at which the wall clock reads `local`, as chrono's `TimeZone::from_local_datetime` reports them:
     /// `Single` for an ordinary time, `Ambiguous(earlier, later)` inside a repeated hour (clocks turned back), `None`
-    /// inside a skipped hour (clocks turned forward) and for times outside years -9999..=9999.
+    /// inside a skipped hour (clocks turned forward) and for times the rules cannot place.
     pub fn from_local(&self, local: NaiveDateTime) -> LocalResult<DateTime<FixedOffset>> {
-        let Some(civil) = civil(local) else { return LocalResult::None };
-        let with =
-            |offset: jiff::tz::Offset| fixed(offset).and_then(|o| o.from_local_datetime(&local).single()).ok_or(());
-        let result = match self.tz.to_ambiguous_timestamp(civil).offset() {
-            jiff::tz::AmbiguousOffset::Unambiguous { offset } => with(offset).map(LocalResult::Single),
-            // Clocks turned back: the reading happens first with the offset before the change, then with the one after.
-            jiff::tz::AmbiguousOffset::Fold { before, after } => {
-                with(before).and_then(|early| with(after).map(|late| LocalResult::Ambiguous(early, late)))
+        let mut found = [None; 2];
+        let Some(list) = self.find(&mut found, local) else { return LocalResult::None };
+        let instant = |t: &tz::DateTime| fixed_instant(t, local.nanosecond());
+        match list.data() {
+            [Some(FoundDateTimeKind::Normal(t))] => instant(t).map_or(LocalResult::None, LocalResult::Single),
+            [Some(FoundDateTimeKind::Normal(a)), Some(FoundDateTimeKind::Normal(b))] => {
+                // Clocks turned back: the reading happens twice; chrono lists the earlier instant first.
+                match (instant(a), instant(b)) {
+                    (Some(a), Some(b)) if a <= b => LocalResult::Ambiguous(a, b),
+                    (Some(a), Some(b)) => LocalResult::Ambiguous(b, a),
+                    _ => LocalResult::None,
+                }
             }
-            jiff::tz::AmbiguousOffset::Gap { .. } => Ok(LocalResult::None),
-        };
-        result.unwrap_or(LocalResult::None)
+            _ => LocalResult::None,
+        }
     }
 
     /// For a wall-clock reading inside a skipped hour (see [`CityTimeZone::from_local`]), the instant the gap ends:
     /// the change itself, read on the clock after it (03:30 on the night Sofia turns 03:00 into 04:00 gives
     /// 04:00+03:00). `None` if `local` is not in a gap.
     pub fn gap_end(&self, local: NaiveDateTime) -> Option<DateTime<FixedOffset>> {
-        let jiff::tz::AmbiguousOffset::Gap { after, .. } = self.tz.to_ambiguous_timestamp(civil(local)?).offset()
-        else {
-            return None;
-        };
-        // Read with the later offset, the gap's wall-clock time lies before the change; the next transition is it.
-        let before_change = local.and_utc().timestamp().checked_sub(i64::from(after.seconds()))?;
-        let change = self.tz.following(jiff::Timestamp::from_second(before_change).ok()?).next()?;
-        let at = DateTime::from_timestamp(change.timestamp().as_second(), 0)?;
-        Some(at.with_timezone(&fixed(change.offset())?))
+        let mut found = [None; 2];
+        match self.find(&mut found, local)?.data() {
+            [Some(FoundDateTimeKind::Skipped { after_transition, .. })] => fixed_instant(after_transition, 0),
+            _ => None,
+        }
+    }
+
+    /// The rules' readings of the wall-clock time `local`: one, two (a repeated hour) or a skipped time.
+    fn find<'a>(
+        &self,
+        buf: &'a mut [Option<FoundDateTimeKind>; 2],
+        local: NaiveDateTime,
+    ) -> Option<FoundDateTimeListRefMut<'a>> {
+        let small = |v: u32| u8::try_from(v).ok();
+        tz::DateTime::find_n(
+            buf,
+            local.year(),
+            small(local.month())?,
+            small(local.day())?,
+            small(local.hour())?,
+            small(local.minute())?,
+            small(local.second())?,
+            // chrono marks a leap second with nanoseconds >= 1e9; the offset is the same as a moment earlier.
+            local.nanosecond().min(999_999_999),
+            tz::TimeZone::as_ref(&self.tz),
+        )
+        .ok()
+        .filter(|list| list.is_exhaustive())
     }
 }
 
-/// A `jiff` offset as chrono's; `None` beyond chrono's range of less than a day.
-fn fixed(offset: jiff::tz::Offset) -> Option<FixedOffset> {
-    FixedOffset::east_opt(offset.seconds())
-}
-
-/// A chrono wall-clock reading as `jiff`'s; `None` outside years -9999..=9999.
-fn civil(t: NaiveDateTime) -> Option<jiff::civil::DateTime> {
-    use chrono::Datelike;
-    let small = |v: u32| i8::try_from(v).ok();
-    jiff::civil::DateTime::new(
-        i16::try_from(t.year()).ok()?,
-        small(t.month())?,
-        small(t.day())?,
-        small(t.hour())?,
-        small(t.minute())?,
-        small(t.second())?,
-        // chrono marks a leap second with nanoseconds >= 1e9; the offset is the same as a moment earlier.
-        i32::try_from(t.nanosecond().min(999_999_999)).ok()?,
-    )
-    .ok()
+/// A date and time the rules found, as chrono's instant in its offset, with the given nanoseconds.
+fn fixed_instant(t: &tz::DateTime, nanos: u32) -> Option<DateTime<FixedOffset>> {
+    let offset = FixedOffset::east_opt(t.local_time_type().ut_offset())?;
+    Some(DateTime::from_timestamp(t.unix_time(), nanos)?.with_timezone(&offset))
 }
 
 #[cfg(test)]

@@ -131,13 +131,20 @@ proptest! {
 }
 
 #[test]
-fn times_outside_the_supported_years_are_none_not_a_panic() {
+fn extreme_times_never_panic_and_the_far_future_follows_the_footer_rule() {
     let zone = ours("Europe/Sofia");
-    assert_eq!(zone.offset_at(DateTime::<Utc>::MAX_UTC), None);
-    assert_eq!(zone.to_local(DateTime::<Utc>::MIN_UTC), None);
-    assert_eq!(zone.from_local(NaiveDateTime::MAX), LocalResult::None);
-    assert_eq!(zone.gap_end(NaiveDateTime::MIN), None);
-    // The far future follows the rule in the data's footer: Sofia still changes clocks in 2400.
+    for t in [DateTime::<Utc>::MIN_UTC, DateTime::<Utc>::MAX_UTC, DateTime::UNIX_EPOCH] {
+        // Before the first transition: local mean time (+01:33:16); after the last: the footer rule.
+        if let Some(offset) = zone.offset_at(t) {
+            assert!((5_000..=3 * 3600).contains(&offset.local_minus_utc()), "{t}: {offset}");
+        }
+        let _ = zone.to_local(t);
+    }
+    for local in [NaiveDateTime::MIN, NaiveDateTime::MAX] {
+        assert!(zone.gap_end(local).is_none(), "{local} is not in a gap");
+        let _ = zone.from_local(local);
+    }
+    // Sofia still changes clocks in 2400, by the POSIX rule at the end of the (slim) TZif data.
     let summer = Utc.with_ymd_and_hms(2400, 7, 1, 12, 0, 0).unwrap();
     let winter = Utc.with_ymd_and_hms(2400, 1, 1, 12, 0, 0).unwrap();
     assert_eq!(zone.offset_at(summer).unwrap().local_minus_utc(), 3 * 3600);
