@@ -24,7 +24,7 @@ while [ $# -gt 0 ]; do
   case "$1" in
     --check) check=true ;;
     --top) top=${2:?--top needs a number}; shift ;;
-    -h|--help) sed -n '2,17p' "$0"; exit 0 ;;
+    -h|--help) sed -n '2,16p' "$0" | sed -e 's/^# //' -e 's/^#$//'; exit 0 ;;
     *) echo "unknown argument: $1 (see --help)" >&2; exit 2 ;;
   esac
   shift
