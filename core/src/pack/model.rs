@@ -59,6 +59,11 @@ pub struct Meta {
     pub time_zone: String,
     /// ISO 3166-1 alpha-2 country code, for public holidays.
     pub country: Option<String>,
+    /// The rules of [`Meta::time_zone`] as TZif bytes (RFC 8536), written by the publisher from its copy of the
+    /// IANA database (format 1.2); `None` in older packs. In JSON (deltas) a plain array of bytes: a zone's rules are
+    /// about a kilobyte and deltas are compressed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub time_zone_rules: Option<Vec<u8>>,
 }
 
 /// A latitude/longitude box, degrees.

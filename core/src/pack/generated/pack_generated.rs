@@ -3566,6 +3566,7 @@ impl<'a> Metadata<'a> {
   pub const VT_WEBSITE: ::flatbuffers::VOffsetT = 24;
   pub const VT_TIME_ZONE: ::flatbuffers::VOffsetT = 26;
   pub const VT_COUNTRY: ::flatbuffers::VOffsetT = 28;
+  pub const VT_TIME_ZONE_RULES: ::flatbuffers::VOffsetT = 30;
 
   #[inline]
   pub unsafe fn init_from_table(table: ::flatbuffers::Table<'a>) -> Self {
@@ -3579,6 +3580,7 @@ impl<'a> Metadata<'a> {
     let mut builder = MetadataBuilder::new(_fbb);
     builder.add_created(args.created);
     builder.add_version(args.version);
+    if let Some(x) = args.time_zone_rules { builder.add_time_zone_rules(x); }
     if let Some(x) = args.country { builder.add_country(x); }
     if let Some(x) = args.time_zone { builder.add_time_zone(x); }
     if let Some(x) = args.website { builder.add_website(x); }
@@ -3632,6 +3634,9 @@ impl<'a> Metadata<'a> {
     let country = self.country().map(|x| {
       alloc::string::ToString::to_string(x)
     });
+    let time_zone_rules = self.time_zone_rules().map(|x| {
+      x.into_iter().collect()
+    });
     MetadataT {
       city_id,
       name,
@@ -3646,6 +3651,7 @@ impl<'a> Metadata<'a> {
       website,
       time_zone,
       country,
+      time_zone_rules,
     }
   }
 
@@ -3746,6 +3752,16 @@ impl<'a> Metadata<'a> {
     // which contains a valid value in this slot
     unsafe { self._tab.get::<::flatbuffers::ForwardsUOffset<&str>>(Metadata::VT_COUNTRY, None)}
   }
+  /// The rules of `time_zone` (offsets and daylight-saving transitions) as TZif bytes, RFC 8536 version 2 or later,
+  /// from the publisher's copy of the IANA database (format 1.2). Phones evaluate opening hours with these rules and
+  /// carry no time-zone database of their own; without them a phone reports opening hours as unknown.
+  #[inline]
+  pub fn time_zone_rules(&self) -> Option<::flatbuffers::Vector<'a, u8>> {
+    // Safety:
+    // Created from valid Table for this object
+    // which contains a valid value in this slot
+    unsafe { self._tab.get::<::flatbuffers::ForwardsUOffset<::flatbuffers::Vector<'a, u8>>>(Metadata::VT_TIME_ZONE_RULES, None)}
+  }
 }
 
 impl ::flatbuffers::Verifiable for Metadata<'_> {
@@ -3767,6 +3783,7 @@ impl ::flatbuffers::Verifiable for Metadata<'_> {
      .visit_field::<::flatbuffers::ForwardsUOffset<&str>>("website", Self::VT_WEBSITE, false)?
      .visit_field::<::flatbuffers::ForwardsUOffset<&str>>("time_zone", Self::VT_TIME_ZONE, true)?
      .visit_field::<::flatbuffers::ForwardsUOffset<&str>>("country", Self::VT_COUNTRY, false)?
+     .visit_field::<::flatbuffers::ForwardsUOffset<::flatbuffers::Vector<'_, u8>>>("time_zone_rules", Self::VT_TIME_ZONE_RULES, false)?
      .finish();
     Ok(())
   }
@@ -3785,6 +3802,7 @@ pub struct MetadataArgs<'a> {
     pub website: Option<::flatbuffers::WIPOffset<&'a str>>,
     pub time_zone: Option<::flatbuffers::WIPOffset<&'a str>>,
     pub country: Option<::flatbuffers::WIPOffset<&'a str>>,
+    pub time_zone_rules: Option<::flatbuffers::WIPOffset<::flatbuffers::Vector<'a, u8>>>,
 }
 impl<'a> Default for MetadataArgs<'a> {
   #[inline]
@@ -3803,6 +3821,7 @@ impl<'a> Default for MetadataArgs<'a> {
       website: None,
       time_zone: None, // required field
       country: None,
+      time_zone_rules: None,
     }
   }
 }
@@ -3865,6 +3884,10 @@ impl<'a: 'b, 'b, A: ::flatbuffers::Allocator + 'a> MetadataBuilder<'a, 'b, A> {
     self.fbb_.push_slot_always::<::flatbuffers::WIPOffset<_>>(Metadata::VT_COUNTRY, country);
   }
   #[inline]
+  pub fn add_time_zone_rules(&mut self, time_zone_rules: ::flatbuffers::WIPOffset<::flatbuffers::Vector<'b , u8>>) {
+    self.fbb_.push_slot_always::<::flatbuffers::WIPOffset<_>>(Metadata::VT_TIME_ZONE_RULES, time_zone_rules);
+  }
+  #[inline]
   pub fn new(_fbb: &'b mut ::flatbuffers::FlatBufferBuilder<'a, A>) -> MetadataBuilder<'a, 'b, A> {
     let start = _fbb.start_table();
     MetadataBuilder {
@@ -3898,6 +3921,7 @@ impl ::core::fmt::Debug for Metadata<'_> {
       ds.field("website", &self.website());
       ds.field("time_zone", &self.time_zone());
       ds.field("country", &self.country());
+      ds.field("time_zone_rules", &self.time_zone_rules());
       ds.finish()
   }
 }
@@ -3917,6 +3941,7 @@ pub struct MetadataT {
   pub website: Option<alloc::string::String>,
   pub time_zone: alloc::string::String,
   pub country: Option<alloc::string::String>,
+  pub time_zone_rules: Option<alloc::vec::Vec<u8>>,
 }
 impl Default for MetadataT {
   fn default() -> Self {
@@ -3934,6 +3959,7 @@ impl Default for MetadataT {
       website: None,
       time_zone: alloc::string::ToString::to_string(""),
       country: None,
+      time_zone_rules: None,
     }
   }
 }
@@ -3979,6 +4005,9 @@ impl MetadataT {
     let country = self.country.as_ref().map(|x|{
       _fbb.create_string(x)
     });
+    let time_zone_rules = self.time_zone_rules.as_ref().map(|x|{
+      _fbb.create_vector(x)
+    });
     Metadata::create(_fbb, &MetadataArgs{
       city_id,
       name,
@@ -3993,6 +4022,7 @@ impl MetadataT {
       website,
       time_zone,
       country,
+      time_zone_rules,
     })
   }
 }
