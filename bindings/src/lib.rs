@@ -41,3 +41,6 @@ pub fn debug_panic_for_tests() -> Result<(), GuideError> {
 pub fn library_version() -> String {
     env!("CARGO_PKG_VERSION").to_owned()
 }
+
+#[cfg(test)]
+mod tests;

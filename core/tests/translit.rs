@@ -4,6 +4,7 @@
 use std::path::{Path, PathBuf};
 
 use cityguide_core::text::translit::{bulgarian_to_latin, query_forms, search_form};
+use cityguide_publisher::latin::AnyAscii;
 use proptest::prelude::*;
 
 /// Rows in `ekatte_settlements.tsv`, header excluded.
@@ -34,8 +35,12 @@ fn every_ekatte_settlement_name_transliterates_to_its_official_spelling() {
             failures.push(format!("{ekatte} {name_bg}: expected {name_en}, got {got}"));
         }
         // The search form of the Cyrillic name equals that of the official Latin name, as a query would find it.
-        assert_eq!(search_form(name_bg, Some("bg")), search_form(name_en, None), "{ekatte} {name_bg}");
-        assert!(query_forms(name_bg).contains(&search_form(name_en, None)), "{ekatte} {name_bg}");
+        assert_eq!(
+            search_form(name_bg, Some("bg"), &AnyAscii),
+            search_form(name_en, None, &AnyAscii),
+            "{ekatte} {name_bg}"
+        );
+        assert!(query_forms(name_bg, &AnyAscii).contains(&search_form(name_en, None, &AnyAscii)), "{ekatte} {name_bg}");
     }
     println!("EKATTE pairs checked: {checked}, passed: {}", checked - failures.len());
     assert!(failures.is_empty(), "{} of {checked} pairs differ:\n{}", failures.len(), failures.join("\n"));
@@ -51,25 +56,25 @@ fn is_folded(s: &str) -> bool {
 proptest! {
     #[test]
     fn search_form_is_always_folded_ascii(text in any::<String>(), bg in any::<bool>()) {
-        let form = search_form(&text, bg.then_some("bg"));
+        let form = search_form(&text, bg.then_some("bg"), &AnyAscii);
         prop_assert!(is_folded(&form), "{text:?} -> {form:?}");
     }
 
     #[test]
     fn search_form_of_cyrillic_and_marks_is_folded_ascii(text in "[\\u{0300}-\\u{036F}\\u{0400}-\\u{04FF} .'-]{0,40}") {
         for lang in [None, Some("bg")] {
-            let form = search_form(&text, lang);
+            let form = search_form(&text, lang, &AnyAscii);
             prop_assert!(is_folded(&form), "{text:?} -> {form:?}");
         }
-        for form in query_forms(&text) {
+        for form in query_forms(&text, &AnyAscii) {
             prop_assert!(!form.is_empty() && is_folded(&form), "{text:?} -> {form:?}");
         }
     }
 
     #[test]
     fn search_form_is_idempotent(text in any::<String>()) {
-        let form = search_form(&text, None);
-        prop_assert_eq!(search_form(&form, None), form.clone());
-        prop_assert_eq!(search_form(&form, Some("bg")), form);
+        let form = search_form(&text, None, &AnyAscii);
+        prop_assert_eq!(search_form(&form, None, &AnyAscii), form.clone());
+        prop_assert_eq!(search_form(&form, Some("bg"), &AnyAscii), form);
     }
 }

@@ -31,6 +31,7 @@ pub fn diff(old: &Content, new: &Content, old_sha256: &str, new_sha256: &str) ->
         meta: new.meta.clone(),
         feedback_routes: (old.feedback_routes != new.feedback_routes).then(|| new.feedback_routes.clone()),
         consultations: (old.consultations != new.consultations).then(|| new.consultations.clone()),
+        latin: (old.latin != new.latin).then(|| new.latin.clone()),
         categories: diff_records(&old.categories, &new.categories, |c| &c.id),
         places: diff_records(&old.places, &new.places, |p| &p.id),
         tours: diff_records(&old.tours, &new.tours, |t| &t.id),

@@ -6,6 +6,7 @@
 //!   with its `file:line:column`;
 //! - [`report`]: what the content still lacks, per language; [`preview`]: a page to check a pack by eye;
 //!   [`export`]: the content as open data (GeoJSON);
+//! - [`latin`]: the general transliteration a pack carries for the characters of its texts;
 //! - [`delta`]: record-level deltas between two versions; [`signing`]: keys and catalog signatures;
 //! - [`publish`]: a site of plain files (signed catalog, packs, deltas) any static host serves;
 //! - [`osm`] (feature `osm`): OpenStreetMap extracts to editable sources.
@@ -26,6 +27,7 @@
 pub mod build;
 pub mod delta;
 pub mod export;
+pub mod latin;
 #[cfg(feature = "osm")]
 pub mod osm;
 pub mod preview;

@@ -356,14 +356,14 @@ mod tests {
             tours: vec![],
             feedback_routes: vec![],
             consultations: vec![],
+            latin: Default::default(),
         };
         let r = quality_report(&c, &ReportOptions::default());
         assert!(r.outliers.is_empty());
         assert!((r.median_nearest_m - 111.2).abs() < 0.5, "{}", r.median_nearest_m);
         places.push(place("far", 43.40, 28.2));
         places.push(place("outside", 44.0, 27.91));
-        let c =
-            Content { meta, categories: vec![], places, tours: vec![], feedback_routes: vec![], consultations: vec![] };
+        let c = Content { meta, places, latin: Default::default(), ..Content { categories: vec![], ..c } };
         let r = quality_report(&c, &ReportOptions::default());
         let ids: Vec<&str> = r.outliers.iter().map(|o| o.id.as_str()).collect();
         assert_eq!(ids, ["outside", "far"], "farthest first; both are alone");

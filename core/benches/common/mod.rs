@@ -304,7 +304,7 @@ pub fn content(n: usize) -> Content {
             name: texts(bg.to_owned(), en.to_owned()),
         })
         .collect();
-    Content {
+    let mut content = Content {
         meta: Meta {
             city_id: "synth".to_owned(),
             name: texts("Синтетична България".to_owned(), "Synthetic Bulgaria".to_owned()),
@@ -326,7 +326,11 @@ pub fn content(n: usize) -> Content {
         tours: Vec::new(),
         feedback_routes: Vec::new(),
         consultations: Vec::new(),
-    }
+        latin: Default::default(),
+    };
+    // The transliteration table, as the publisher's builder fills it.
+    content.latin = cityguide_publisher::latin::latin_table(&content);
+    content
 }
 
 /// The value at quantile `q` (0..=1) of `sorted` (nearest rank).

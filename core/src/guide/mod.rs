@@ -203,7 +203,7 @@ impl Guide {
         if self.store.setting("search_index_stale")?.as_deref() == Some("1") {
             self.store.write(|tx| -> Result<(), GuideError> {
                 for (city_id, city) in &loaded {
-                    search::index_city(tx, city_id, &city.p())?;
+                    search::index_city(tx, city_id, &city.p(), &city.pack)?;
                 }
                 tx.execute("UPDATE settings SET value = '0' WHERE key = 'search_index_stale'", [])?;
                 Ok(())
@@ -321,7 +321,7 @@ impl Guide {
                  ON CONFLICT (city_id) DO UPDATE SET version = ?2, sha256 = ?3, file = ?4, size = ?5, installed_at = ?6",
                 params![city_id, version as i64, sha, file, size as i64, now_secs()],
             )?;
-            search::index_city(tx, &city_id, &city.p())?;
+            search::index_city(tx, &city_id, &city.p(), &city.pack)?;
             refresh_saved_names(tx, &city)?;
             failpoint::hit(failpoint::BEFORE_COMMIT);
             Ok(previous)
@@ -498,6 +498,7 @@ impl Guide {
                 c,
                 city_id,
                 text,
+                &city.pack,
                 near.map(LatLon::tuple),
                 limit,
                 |i| city.coord(i).tuple(),

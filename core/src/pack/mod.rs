@@ -42,8 +42,17 @@ pub use write::write_pack;
 pub const FORMAT_MAJOR: u16 = 1;
 /// Format minor this core writes. Readers accept any minor of their major.
 ///
-/// 1.1 added `Pack.consultations`; 1.2 added `Metadata.time_zone_rules` (the city's time zone as TZif bytes).
-pub const FORMAT_MINOR: u16 = 2;
+/// 1.1 added `Pack.consultations`; 1.2 added `Metadata.time_zone_rules` (the city's time zone as TZif bytes); 1.3
+/// added `Pack.latin_chars` and `latin_forms` (the general Latin form of the characters the texts use).
+pub const FORMAT_MINOR: u16 = 3;
+/// The longest Latin form of one character a pack may carry (`Pack.latin_forms`), bytes.
+pub const MAX_LATIN_FORM: usize = 32;
+
+/// Whether `form` may stand as a character's Latin form: ASCII, at most [`MAX_LATIN_FORM`] bytes.
+pub(crate) fn valid_latin_form(form: &str) -> bool {
+    form.len() <= MAX_LATIN_FORM && form.is_ascii()
+}
+
 /// The four bytes at offset 4 of every pack.
 pub const FILE_IDENTIFIER: &str = fb::PACK_IDENTIFIER;
 

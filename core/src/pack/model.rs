@@ -28,6 +28,10 @@ pub struct Content {
     /// Consultations, sorted by id (format 1.1).
     #[serde(default)]
     pub consultations: Vec<ConsultationRec>,
+    /// The general Latin form of every non-ASCII character the texts use, for search (format 1.3): filled by the
+    /// publisher from a general transliteration table (see [`crate::text::translit`]). Empty in older packs.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub latin: BTreeMap<char, String>,
 }
 
 /// Pack metadata.

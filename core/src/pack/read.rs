@@ -390,7 +390,48 @@ fn check_semantics(pack: &fb::Pack<'_>) -> Result<(), PackError> {
             return Err(invalid(format!("consultations[{i}].area is not a valid box")));
         }
     }
+    check_latin(pack)
+}
+
+/// The transliteration table: as many forms as characters, characters strictly ascending and not ASCII, forms
+/// ASCII and short.
+fn check_latin(pack: &fb::Pack<'_>) -> Result<(), PackError> {
+    let chars = pack.latin_chars().unwrap_or_default();
+    let forms = pack.latin_forms().unwrap_or_default();
+    if chars.len() != forms.len() {
+        return Err(invalid(format!("latin_chars has {} entries but latin_forms has {}", chars.len(), forms.len())));
+    }
+    let mut last = None;
+    for (i, (c, form)) in chars.iter().zip(forms.iter()).enumerate() {
+        let ok = char::from_u32(c).is_some_and(|ch| !ch.is_ascii()) && last.is_none_or(|l| l < c);
+        if !ok {
+            return Err(invalid(format!("latin_chars[{i}] is not a non-ASCII character above the one before it")));
+        }
+        if !super::valid_latin_form(form) {
+            return Err(invalid(format!("latin_forms[{i}] is not ASCII of at most {} bytes", super::MAX_LATIN_FORM)));
+        }
+        last = Some(c);
+    }
     Ok(())
+}
+
+/// The pack's own transliteration table, read in place (a binary search over `latin_chars`).
+impl crate::text::translit::CharLatin for PackFile {
+    fn latin(&self, c: char) -> Option<&str> {
+        let p = self.pack();
+        let chars = p.latin_chars()?;
+        let (mut lo, mut hi) = (0, chars.len());
+        let key = u32::from(c);
+        while lo < hi {
+            let mid = lo + (hi - lo) / 2;
+            match chars.get(mid).cmp(&key) {
+                std::cmp::Ordering::Less => lo = mid + 1,
+                std::cmp::Ordering::Greater => hi = mid,
+                std::cmp::Ordering::Equal => return p.latin_forms().map(|f| f.get(mid)),
+            }
+        }
+        None
+    }
 }
 
 fn texts(v: Option<Vector<'_, ForwardsUOffset<fb::LocalizedText<'_>>>>) -> Texts {
@@ -572,7 +613,14 @@ pub(crate) fn to_content(pack: &fb::Pack<'_>) -> Content {
             url: s(c.url()),
         })
         .collect();
-    Content { meta, categories, places, tours, feedback_routes, consultations }
+    let latin = pack
+        .latin_chars()
+        .unwrap_or_default()
+        .iter()
+        .zip(pack.latin_forms().unwrap_or_default().iter())
+        .filter_map(|(c, f)| char::from_u32(c).map(|c| (c, f.to_owned())))
+        .collect();
+    Content { meta, categories, places, tours, feedback_routes, consultations, latin }
 }
 
 /// A pack in brief.

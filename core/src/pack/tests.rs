@@ -96,6 +96,29 @@ fn coordinates_and_pois_must_match() {
 }
 
 #[test]
+fn the_transliteration_table_is_checked() {
+    let untouched = tampered(|_| {});
+    let pack = PackFile::from_bytes(untouched).expect("valid");
+    use crate::text::translit::CharLatin;
+    assert_eq!(pack.latin('Т'), Some("T"), "read in place from the pack");
+    assert_eq!(pack.latin('a'), None, "ASCII is never in the table");
+    type Change = Box<dyn Fn(&mut fb::PackT)>;
+    let cases: [(&str, Change); 4] = [
+        ("entries but latin_forms has", Box::new(|p| drop(p.latin_forms.as_mut().expect("forms").pop()))),
+        (
+            "latin_chars[1] is not a non-ASCII character",
+            Box::new(|p| p.latin_chars.as_mut().expect("chars").swap(0, 1)),
+        ),
+        ("latin_chars[0] is not a non-ASCII character", Box::new(|p| p.latin_chars.as_mut().expect("chars")[0] = 65)),
+        ("latin_forms[0] is not ASCII", Box::new(|p| p.latin_forms.as_mut().expect("forms")[0] = "Щ".into())),
+    ];
+    for (want, change) in cases {
+        let reason = invalid_reason(&tampered(|p| change(p)));
+        assert!(reason.contains(want), "{reason}");
+    }
+}
+
+#[test]
 fn ids_must_be_sorted_and_unique() {
     let bytes = tampered(|p| p.pois.as_mut().expect("pois").swap(0, 1));
     assert!(invalid_reason(&bytes).contains("ids must be unique and sorted"));

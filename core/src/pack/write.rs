@@ -9,7 +9,7 @@ use std::collections::HashMap;
 use flatbuffers::{FlatBufferBuilder, ForwardsUOffset, Vector, WIPOffset};
 
 use super::fb;
-use super::{FORMAT_MAJOR, FORMAT_MINOR, PackError};
+use super::{FORMAT_MAJOR, FORMAT_MINOR, MAX_LATIN_FORM, PackError, valid_latin_form};
 use crate::pack::model::{Access, AccessibilityRec, Content, MediaKind, Texts};
 
 type Off<T> = WIPOffset<T>;
@@ -257,6 +257,19 @@ pub fn write_pack(content: &Content) -> Result<Vec<u8>, PackError> {
     // Absent rather than empty when there are none: a pack without consultations stays as small as a 1.0 pack.
     let consultations = (!consultations.is_empty()).then(|| b.create_vector(&consultations));
 
+    // The transliteration table, bounded like any other text: characters ascending, ASCII forms.
+    if let Some((c, form)) = content.latin.iter().find(|(c, form)| c.is_ascii() || !valid_latin_form(form)) {
+        return Err(PackError::Invalid(format!(
+            "latin form of {c:?} must be ASCII of at most {MAX_LATIN_FORM} bytes for a non-ASCII character, not {form:?}"
+        )));
+    }
+    let latin_chars = (!content.latin.is_empty())
+        .then(|| b.create_vector(&content.latin.keys().map(|&c| u32::from(c)).collect::<Vec<u32>>()));
+    let latin_forms = (!content.latin.is_empty()).then(|| {
+        let forms: Vec<_> = content.latin.values().map(|f| b.create_string(f)).collect();
+        b.create_vector(&forms)
+    });
+
     let pack = fb::Pack::create(
         &mut b,
         &fb::PackArgs {
@@ -269,6 +282,8 @@ pub fn write_pack(content: &Content) -> Result<Vec<u8>, PackError> {
             tours: Some(tours),
             feedback_routes: Some(feedback_routes),
             consultations,
+            latin_chars,
+            latin_forms,
         },
     );
     fb::finish_pack_buffer(&mut b, pack);

@@ -17,7 +17,7 @@ use rusqlite::{Connection, Transaction, params};
 
 use crate::geodesy;
 use crate::pack::fb;
-use crate::text::translit::{query_forms, search_form};
+use crate::text::translit::{CharLatin, query_forms, search_form};
 
 /// Queries up to this many characters use the prefix table.
 pub const SHORT_PREFIX: usize = 3;
@@ -37,7 +37,12 @@ pub struct SearchMatch {
 const FIELDS: [(&str, f64); 3] = [("name", 4.0), ("summary", 1.5), ("description", 1.0)];
 
 /// Replaces the index rows of one city with rows for `pack`, inside the caller's transaction.
-pub fn index_city(tx: &Transaction<'_>, city_id: &str, pack: &fb::Pack<'_>) -> rusqlite::Result<()> {
+pub fn index_city(
+    tx: &Transaction<'_>,
+    city_id: &str,
+    pack: &fb::Pack<'_>,
+    latin: &dyn CharLatin,
+) -> rusqlite::Result<()> {
     remove_city(tx, city_id)?;
     let mut fts = tx.prepare_cached(
         "INSERT INTO search_index (city_id, poi, lang, field, text, latin) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
@@ -49,7 +54,7 @@ pub fn index_city(tx: &Transaction<'_>, city_id: &str, pack: &fb::Pack<'_>) -> r
         let fields = [poi.name(), poi.summary(), poi.description()];
         for ((field, _), texts) in FIELDS.iter().zip(fields) {
             for t in texts.unwrap_or_default() {
-                let latin = search_form(t.text(), Some(t.lang()));
+                let latin = search_form(t.text(), Some(t.lang()), latin);
                 fts.execute(params![city_id, i as i64, t.lang(), field, t.text(), latin])?;
                 if *field == "name" {
                     // Prefixes of the Latin form and of the words as written, so a short query in either script is
@@ -87,17 +92,19 @@ fn words(q: &str) -> Vec<String> {
 }
 
 /// Finds places of `city_id` matching `query`, best first. `position(i)` gives the place's position for distance
-/// ranking when `near` is set; `importance(i)` its importance.
+/// ranking when `near` is set; `importance(i)` its importance; `latin` is the pack's transliteration table.
+#[allow(clippy::too_many_arguments)]
 pub fn search(
     conn: &Connection,
     city_id: &str,
     query: &str,
+    latin: &dyn CharLatin,
     near: Option<(f64, f64)>,
     limit: usize,
     position: impl Fn(u32) -> (f64, f64),
     importance: impl Fn(u32) -> u8,
 ) -> rusqlite::Result<Vec<SearchMatch>> {
-    let forms = query_forms(query);
+    let forms = query_forms(query, latin);
     let original = words(query);
     if forms.iter().all(|f| f.is_empty()) && original.is_empty() {
         return Ok(Vec::new());

@@ -62,6 +62,9 @@ pub struct Delta {
     /// fails the hash check and it falls back to the full pack).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub consultations: Option<Vec<ConsultationRec>>,
+    /// The new transliteration table, whole, when it changed (format 1.3 packs).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub latin: Option<BTreeMap<char, String>>,
     /// Category changes.
     #[serde(default)]
     pub categories: Changes<CategoryRec>,
@@ -216,6 +219,7 @@ pub fn apply(old: &Content, delta: &Delta) -> Result<Content, DeltaError> {
         tours: apply_records("tour", &old.tours, &delta.tours, |t| &t.id)?,
         feedback_routes: delta.feedback_routes.clone().unwrap_or_else(|| old.feedback_routes.clone()),
         consultations: delta.consultations.clone().unwrap_or_else(|| old.consultations.clone()),
+        latin: delta.latin.clone().unwrap_or_else(|| old.latin.clone()),
     })
 }
 

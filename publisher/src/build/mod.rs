@@ -130,7 +130,10 @@ fn load_with(dir: &Path, opts: &BuildOptions, mut ctx: Ctx) -> Result<(Content, 
     let mut diags = ctx.diags;
     diags.sort_by(|a, b| (&a.file, a.line, a.column, a.severity).cmp(&(&b.file, b.line, b.column, b.severity)));
     match content {
-        Some(c) if !diags.iter().any(|d| d.severity == Severity::Error) => Ok((c, diags)),
+        Some(mut c) if !diags.iter().any(|d| d.severity == Severity::Error) => {
+            c.latin = crate::latin::latin_table(&c);
+            Ok((c, diags))
+        }
         _ => Err(BuildFailed { diagnostics: diags }),
     }
 }
@@ -1399,7 +1402,15 @@ fn read_all(dir: &Path, opts: &BuildOptions, ctx: &mut Ctx) -> Option<Content> {
         ctx,
     );
     let feedback_routes = read_feedback(dir, &cat_ids, ctx);
-    let content = Content { meta: meta.clone(), categories, places, tours, feedback_routes, consultations };
+    let content = Content {
+        meta: meta.clone(),
+        categories,
+        places,
+        tours,
+        feedback_routes,
+        consultations,
+        latin: Default::default(),
+    };
     check_coverage(&meta, &content, &place_origins, &tour_origins, ctx);
     check_consultation_texts(&meta, &content, &cons_origins, ctx);
     if ctx.has_errors() { None } else { Some(content) }

@@ -4051,6 +4051,8 @@ impl<'a> Pack<'a> {
   pub const VT_TOURS: ::flatbuffers::VOffsetT = 16;
   pub const VT_FEEDBACK_ROUTES: ::flatbuffers::VOffsetT = 18;
   pub const VT_CONSULTATIONS: ::flatbuffers::VOffsetT = 20;
+  pub const VT_LATIN_CHARS: ::flatbuffers::VOffsetT = 22;
+  pub const VT_LATIN_FORMS: ::flatbuffers::VOffsetT = 24;
 
   #[inline]
   pub unsafe fn init_from_table(table: ::flatbuffers::Table<'a>) -> Self {
@@ -4062,6 +4064,8 @@ impl<'a> Pack<'a> {
     args: &'args PackArgs<'args>
   ) -> ::flatbuffers::WIPOffset<Pack<'bldr>> {
     let mut builder = PackBuilder::new(_fbb);
+    if let Some(x) = args.latin_forms { builder.add_latin_forms(x); }
+    if let Some(x) = args.latin_chars { builder.add_latin_chars(x); }
     if let Some(x) = args.consultations { builder.add_consultations(x); }
     if let Some(x) = args.feedback_routes { builder.add_feedback_routes(x); }
     if let Some(x) = args.tours { builder.add_tours(x); }
@@ -4099,6 +4103,12 @@ impl<'a> Pack<'a> {
     let consultations = self.consultations().map(|x| {
       x.iter().map(|t| t.unpack()).collect()
     });
+    let latin_chars = self.latin_chars().map(|x| {
+      x.into_iter().collect()
+    });
+    let latin_forms = self.latin_forms().map(|x| {
+      x.iter().map(|s| alloc::string::ToString::to_string(s)).collect()
+    });
     PackT {
       format_major,
       format_minor,
@@ -4109,6 +4119,8 @@ impl<'a> Pack<'a> {
       tours,
       feedback_routes,
       consultations,
+      latin_chars,
+      latin_forms,
     }
   }
 
@@ -4179,6 +4191,24 @@ impl<'a> Pack<'a> {
     // which contains a valid value in this slot
     unsafe { self._tab.get::<::flatbuffers::ForwardsUOffset<::flatbuffers::Vector<'a, ::flatbuffers::ForwardsUOffset<Consultation>>>>(Pack::VT_CONSULTATIONS, None)}
   }
+  /// The general Latin form of every non-ASCII character the pack's texts use, for search (format 1.3): code points
+  /// in strictly ascending order, and at the same index in `latin_forms` their transliteration (ASCII, at most 32
+  /// bytes, possibly empty). The publisher fills it from a general transliteration table, so phones need not carry
+  /// one for all of Unicode.
+  #[inline]
+  pub fn latin_chars(&self) -> Option<::flatbuffers::Vector<'a, u32>> {
+    // Safety:
+    // Created from valid Table for this object
+    // which contains a valid value in this slot
+    unsafe { self._tab.get::<::flatbuffers::ForwardsUOffset<::flatbuffers::Vector<'a, u32>>>(Pack::VT_LATIN_CHARS, None)}
+  }
+  #[inline]
+  pub fn latin_forms(&self) -> Option<::flatbuffers::Vector<'a, ::flatbuffers::ForwardsUOffset<&'a str>>> {
+    // Safety:
+    // Created from valid Table for this object
+    // which contains a valid value in this slot
+    unsafe { self._tab.get::<::flatbuffers::ForwardsUOffset<::flatbuffers::Vector<'a, ::flatbuffers::ForwardsUOffset<&'a str>>>>(Pack::VT_LATIN_FORMS, None)}
+  }
 }
 
 impl ::flatbuffers::Verifiable for Pack<'_> {
@@ -4196,6 +4226,8 @@ impl ::flatbuffers::Verifiable for Pack<'_> {
      .visit_field::<::flatbuffers::ForwardsUOffset<::flatbuffers::Vector<'_, ::flatbuffers::ForwardsUOffset<Tour>>>>("tours", Self::VT_TOURS, false)?
      .visit_field::<::flatbuffers::ForwardsUOffset<::flatbuffers::Vector<'_, ::flatbuffers::ForwardsUOffset<FeedbackRoute>>>>("feedback_routes", Self::VT_FEEDBACK_ROUTES, false)?
      .visit_field::<::flatbuffers::ForwardsUOffset<::flatbuffers::Vector<'_, ::flatbuffers::ForwardsUOffset<Consultation>>>>("consultations", Self::VT_CONSULTATIONS, false)?
+     .visit_field::<::flatbuffers::ForwardsUOffset<::flatbuffers::Vector<'_, u32>>>("latin_chars", Self::VT_LATIN_CHARS, false)?
+     .visit_field::<::flatbuffers::ForwardsUOffset<::flatbuffers::Vector<'_, ::flatbuffers::ForwardsUOffset<&'_ str>>>>("latin_forms", Self::VT_LATIN_FORMS, false)?
      .finish();
     Ok(())
   }
@@ -4210,6 +4242,8 @@ pub struct PackArgs<'a> {
     pub tours: Option<::flatbuffers::WIPOffset<::flatbuffers::Vector<'a, ::flatbuffers::ForwardsUOffset<Tour<'a>>>>>,
     pub feedback_routes: Option<::flatbuffers::WIPOffset<::flatbuffers::Vector<'a, ::flatbuffers::ForwardsUOffset<FeedbackRoute<'a>>>>>,
     pub consultations: Option<::flatbuffers::WIPOffset<::flatbuffers::Vector<'a, ::flatbuffers::ForwardsUOffset<Consultation<'a>>>>>,
+    pub latin_chars: Option<::flatbuffers::WIPOffset<::flatbuffers::Vector<'a, u32>>>,
+    pub latin_forms: Option<::flatbuffers::WIPOffset<::flatbuffers::Vector<'a, ::flatbuffers::ForwardsUOffset<&'a str>>>>,
 }
 impl<'a> Default for PackArgs<'a> {
   #[inline]
@@ -4224,6 +4258,8 @@ impl<'a> Default for PackArgs<'a> {
       tours: None,
       feedback_routes: None,
       consultations: None,
+      latin_chars: None,
+      latin_forms: None,
     }
   }
 }
@@ -4270,6 +4306,14 @@ impl<'a: 'b, 'b, A: ::flatbuffers::Allocator + 'a> PackBuilder<'a, 'b, A> {
     self.fbb_.push_slot_always::<::flatbuffers::WIPOffset<_>>(Pack::VT_CONSULTATIONS, consultations);
   }
   #[inline]
+  pub fn add_latin_chars(&mut self, latin_chars: ::flatbuffers::WIPOffset<::flatbuffers::Vector<'b , u32>>) {
+    self.fbb_.push_slot_always::<::flatbuffers::WIPOffset<_>>(Pack::VT_LATIN_CHARS, latin_chars);
+  }
+  #[inline]
+  pub fn add_latin_forms(&mut self, latin_forms: ::flatbuffers::WIPOffset<::flatbuffers::Vector<'b , ::flatbuffers::ForwardsUOffset<&'b  str>>>) {
+    self.fbb_.push_slot_always::<::flatbuffers::WIPOffset<_>>(Pack::VT_LATIN_FORMS, latin_forms);
+  }
+  #[inline]
   pub fn new(_fbb: &'b mut ::flatbuffers::FlatBufferBuilder<'a, A>) -> PackBuilder<'a, 'b, A> {
     let start = _fbb.start_table();
     PackBuilder {
@@ -4297,6 +4341,8 @@ impl ::core::fmt::Debug for Pack<'_> {
       ds.field("tours", &self.tours());
       ds.field("feedback_routes", &self.feedback_routes());
       ds.field("consultations", &self.consultations());
+      ds.field("latin_chars", &self.latin_chars());
+      ds.field("latin_forms", &self.latin_forms());
       ds.finish()
   }
 }
@@ -4312,6 +4358,8 @@ pub struct PackT {
   pub tours: Option<alloc::vec::Vec<TourT>>,
   pub feedback_routes: Option<alloc::vec::Vec<FeedbackRouteT>>,
   pub consultations: Option<alloc::vec::Vec<ConsultationT>>,
+  pub latin_chars: Option<alloc::vec::Vec<u32>>,
+  pub latin_forms: Option<alloc::vec::Vec<alloc::string::String>>,
 }
 impl Default for PackT {
   fn default() -> Self {
@@ -4325,6 +4373,8 @@ impl Default for PackT {
       tours: None,
       feedback_routes: None,
       consultations: None,
+      latin_chars: None,
+      latin_forms: None,
     }
   }
 }
@@ -4357,6 +4407,12 @@ impl PackT {
     let consultations = self.consultations.as_ref().map(|x|{
       let w: alloc::vec::Vec<_> = x.iter().map(|t| t.pack(_fbb)).collect();_fbb.create_vector(&w)
     });
+    let latin_chars = self.latin_chars.as_ref().map(|x|{
+      _fbb.create_vector(x)
+    });
+    let latin_forms = self.latin_forms.as_ref().map(|x|{
+      let w: alloc::vec::Vec<_> = x.iter().map(|s| _fbb.create_string(s)).collect();_fbb.create_vector(&w)
+    });
     Pack::create(_fbb, &PackArgs{
       format_major,
       format_minor,
@@ -4367,6 +4423,8 @@ impl PackT {
       tours,
       feedback_routes,
       consultations,
+      latin_chars,
+      latin_forms,
     })
   }
 }

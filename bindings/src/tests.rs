@@ -2,12 +2,15 @@
 //! through a Rust implementation of the foreign `Transport` trait serving a site published by the core, progress and
 //! cancellation, queries, user data, the error mapping (and that no message leaks a position or a URL), and the panic
 //! guard.
+//!
+//! A unit-test module rather than an integration test: the crate is built only as the `cdylib` and `staticlib` the
+//! apps link (a crate that also builds an rlib gets no link-time optimisation), so there is no rlib to link tests to.
 
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 
-use cityguide_ffi::*;
+use crate::*;
 use cityguide_publisher::signing::SigningKeyPair;
 
 fn repo() -> PathBuf {
