@@ -41,7 +41,7 @@ pub use write::write_pack;
 /// Format major this core reads and writes. Packs with another major are refused.
 pub const FORMAT_MAJOR: u16 = 1;
 /// Format minor this core writes. Readers accept any minor of their major.
-pub const FORMAT_MINOR: u16 = 1;
+pub const FORMAT_MINOR: u16 = 2;
 /// The four bytes at offset 4 of every pack.
 pub const FILE_IDENTIFIER: &str = fb::PACK_IDENTIFIER;
 

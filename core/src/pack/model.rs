@@ -335,6 +335,28 @@ pub struct ConsultationOptionRec {
     pub label: Texts,
     /// Longer explanation per language.
     pub description: Texts,
+    /// What the project costs, in whole units of the consultation's currency (format 1.2; budget consultations).
+    #[serde(default)]
+    pub cost: i64,
+}
+
+/// How voters choose in a consultation (format 1.2); fixed once voting opens.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case", tag = "rule")]
+pub enum VotingRuleRec {
+    /// Exactly one option.
+    #[default]
+    Single,
+    /// From one up to `max` options.
+    UpTo {
+        /// Most options one ballot may choose.
+        max: u16,
+    },
+    /// Any set of options whose costs add up to at most `budget`.
+    Budget {
+        /// What each voter may spend.
+        budget: i64,
+    },
 }
 
 /// A question the city puts to residents and visitors, with an open period.
@@ -358,6 +380,15 @@ pub struct ConsultationRec {
     pub area: Option<BBox>,
     /// Where the full proposal is published.
     pub url: Option<String>,
+    /// How voters choose (format 1.2).
+    #[serde(default)]
+    pub rule: VotingRuleRec,
+    /// Currency of the budget and costs, ISO 4217 (format 1.2).
+    #[serde(default)]
+    pub currency: Option<String>,
+    /// Proposals are accepted from this time (Unix seconds) until voting opens (format 1.2).
+    #[serde(default)]
+    pub proposals_opens: Option<i64>,
 }
 
 impl ConsultationRec {
