@@ -102,6 +102,13 @@ pub fn register_pack(db: &Db, pack: &cityguide_core::pack::PackFile, now: i64) -
                 Err(e) => return Err(e.to_string()),
             }
         }
+        for r in &content.feedback_routes {
+            c.execute(
+                "INSERT INTO offices (name, email, created_at) VALUES ($1, $2, $3) ON CONFLICT (name) DO NOTHING",
+                &[r.office.as_str().into(), r.email.clone().into(), now.into()],
+            )
+            .map_err(|e| e.to_string())?;
+        }
         for r in content.feedback_routes.iter().filter(|r| r.place_category.is_none()) {
             let exists = c
                 .one(

@@ -739,6 +739,12 @@ pub fn create_api_key(c: &mut dyn Conn, name: &str, office: Option<&str>, now: i
         return refuse(400, "an API key needs a name of at most 128 characters");
     }
     let secret = random_hex(24);
+    if let Some(o) = office {
+        c.execute(
+            "INSERT INTO offices (name, created_at) VALUES ($1, $2) ON CONFLICT (name) DO NOTHING",
+            &[o.into(), now.into()],
+        )?;
+    }
     match c.execute(
         "INSERT INTO api_keys (key_hash, name, office, revoked, created_at) VALUES ($1, $2, $3, 0, $4)",
         &[sha256_hex(&secret).into(), name.trim().into(), office.into(), now.into()],
