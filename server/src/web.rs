@@ -200,7 +200,7 @@ fn lang_of(headers: &HeaderMap, user: Option<&User>) -> String {
 
 const CSS: &str = "body{font:16px/1.5 system-ui,sans-serif;margin:0;color:#1a1a1a;background:#fafafa}\
 header{background:#123c69;color:#fff;padding:.5rem 1rem;display:flex;gap:1rem;align-items:center;flex-wrap:wrap}\
-header a,header button{color:#fff}nav ul{list-style:none;display:flex;gap:1rem;margin:0;padding:0;flex-wrap:wrap}\
+header a,header button{color:#fff}header button{background:transparent;border:1px solid #fff;cursor:pointer}nav ul{list-style:none;display:flex;gap:1rem;margin:0;padding:0;flex-wrap:wrap}\
 main{padding:1rem;max-width:75rem}table{border-collapse:collapse;width:100%;background:#fff}\
 th,td{border:1px solid #ccc;padding:.3rem .5rem;text-align:left;vertical-align:top}\
 a:focus,button:focus,input:focus,select:focus,textarea:focus{outline:3px solid #f5a623;outline-offset:2px}\
@@ -333,7 +333,7 @@ async fn login_page(headers: HeaderMap, Query(q): Query<HashMap<String, String>>
         _ => String::new(),
     };
     let body = format!(
-        "{msg}<form method=\"post\" action=\"/inbox/login\"><p><label for=\"name\">{}</label><input id=\"name\" name=\"name\" autocomplete=\"username\" required autofocus></p>\
+        "{msg}<form method=\"post\" action=\"/inbox/login\"><p><label for=\"name\">{}</label><input id=\"name\" name=\"name\" autocomplete=\"username\" required></p>\
          <p><label for=\"password\">{}</label><input id=\"password\" name=\"password\" type=\"password\" autocomplete=\"current-password\" required></p>\
          <p><button type=\"submit\">{}</button></p></form>",
         t(&lang, "name"),
