@@ -21,8 +21,8 @@ cargo fmt --all -- --check
 step "lints"
 cargo clippy --workspace --all-targets --locked -- -D warnings
 
-step "Rust tests"
-cargo test --workspace --locked
+step "Rust tests; the city server's tests on SQLite and on a throw-away PostgreSQL (installs Debian's postgresql if missing)"
+scripts/test-postgres.sh cargo test --workspace --locked
 
 step "Kotlin: bindings fresh, generated code compiles without warnings, JVM end-to-end tests (installs a JDK and Maven if missing)"
 scripts/test-kotlin.sh

@@ -276,11 +276,15 @@ impl Db {
             let path = url.strip_prefix("sqlite://").or_else(|| url.strip_prefix("sqlite:")).unwrap_or(url);
             (Opener::Sqlite(path.into()), Backend::Sqlite, format!("sqlite:{path}"))
         };
+        // SQLite has one writer at a time, and a writer that finds the database locked sleeps and polls (the busy
+        // handler), which under load gives some requests seconds of waiting. One connection, handed out by tokio's
+        // first-come-first-served semaphore, keeps the queue fair and the tail short.
+        let slots = if backend == Backend::Sqlite { 1 } else { max_connections.max(1) };
         let db = Db {
             inner: Arc::new(Inner {
                 opener,
                 idle: Mutex::new(Vec::new()),
-                slots: tokio::sync::Semaphore::new(max_connections.max(1)),
+                slots: tokio::sync::Semaphore::new(slots),
                 backend,
                 label,
             }),
