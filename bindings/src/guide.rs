@@ -132,12 +132,16 @@ impl Guide {
         guard(|| Ok(self.inner.languages()))
     }
 
-    /// Changes the reader's languages (most preferred first); texts fall back to the pack's default language.
-    pub fn set_languages(&self, languages: Vec<String>) -> Result<(), GuideError> {
-        guard(|| {
-            self.inner.set_languages(&languages);
-            Ok(())
-        })
+    /// Changes the reader's languages: the platform's whole preferred list, most preferred first, unchanged (BCP 47
+    /// tags; `en_US` and `@` keywords are read too). Never fails because of a tag: the answer says which tags are
+    /// used and which were skipped and why; texts fall back through CLDR's chain, then the pack's default language.
+    pub fn set_languages(&self, languages: Vec<String>) -> Result<LanguageChoice, GuideError> {
+        guard(|| Ok(self.inner.set_languages(&languages).into()))
+    }
+
+    /// What the guide made of the reader's languages given to `open` or `setLanguages`.
+    pub fn language_choice(&self) -> Result<LanguageChoice, GuideError> {
+        guard(|| Ok(self.inner.language_choice().into()))
     }
 
     /// Every installed city.

@@ -932,3 +932,61 @@ impl From<core::pack::PackInfo> for PackSummary {
         }
     }
 }
+
+/// Why a language tag was not used.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, uniffi::Enum)]
+pub enum SkipReason {
+    /// Empty, or only white space.
+    Empty,
+    /// Too long to be a language tag.
+    TooLong,
+    /// Not a language tag.
+    Malformed,
+    /// A tag that names no language (`und`, `mul`, `mis`, `zxx`).
+    NoLanguage,
+    /// The same language as an earlier tag of the list.
+    Duplicate,
+    /// Past the number of languages the guide keeps.
+    TooMany,
+}
+
+/// A tag the guide did not use, and why.
+#[derive(Debug, Clone, PartialEq, Eq, uniffi::Record)]
+pub struct SkippedTag {
+    /// The tag as given (cut when very long).
+    pub tag: String,
+    /// Why it was skipped.
+    pub reason: SkipReason,
+}
+
+/// What the guide made of the reader's languages: the canonical tags it uses, in order, and the ones it skipped.
+#[derive(Debug, Clone, PartialEq, Eq, uniffi::Record)]
+pub struct LanguageChoice {
+    /// Canonical BCP 47 tags in use, most preferred first.
+    pub used: Vec<String>,
+    /// Tags that were not used, in the order given.
+    pub skipped: Vec<SkippedTag>,
+}
+
+impl From<core::LanguageChoice> for LanguageChoice {
+    fn from(c: core::LanguageChoice) -> Self {
+        LanguageChoice {
+            used: c.used,
+            skipped: c
+                .skipped
+                .into_iter()
+                .map(|t| SkippedTag {
+                    tag: t.tag,
+                    reason: match t.reason {
+                        core::SkipReason::Empty => SkipReason::Empty,
+                        core::SkipReason::TooLong => SkipReason::TooLong,
+                        core::SkipReason::Malformed => SkipReason::Malformed,
+                        core::SkipReason::NoLanguage => SkipReason::NoLanguage,
+                        core::SkipReason::Duplicate => SkipReason::Duplicate,
+                        core::SkipReason::TooMany => SkipReason::TooMany,
+                    },
+                })
+                .collect(),
+        }
+    }
+}

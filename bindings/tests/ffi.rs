@@ -306,8 +306,16 @@ fn errors_name_the_problem_and_never_a_position() {
     assert!(matches!(err, GuideError::UnknownTour { .. }));
     let err = guide.install_pack_bytes(b"not a pack at all, but long enough to look".to_vec()).expect_err("garbage");
     assert!(matches!(err, GuideError::InvalidPack { .. }), "{err:?}");
-    guide.set_languages(vec!["!!".into(), "de".into()]).expect("an unusable tag is skipped, never an error");
-    assert_eq!(guide.languages().expect("languages"), ["de"]);
+    let choice = guide
+        .set_languages(vec!["!!".into(), "fil_PH".into(), "zh-Hant-TW-u-fw-mon".into(), "".into()])
+        .expect("an unusable tag is skipped, never an error");
+    assert_eq!(choice.used, ["fil-PH", "zh-Hant-TW"]);
+    assert_eq!(
+        choice.skipped.iter().map(|t| (t.tag.as_str(), t.reason)).collect::<Vec<_>>(),
+        [("!!", SkipReason::Malformed), ("", SkipReason::Empty)]
+    );
+    assert_eq!(guide.languages().expect("languages"), ["fil-PH", "zh-Hant-TW"]);
+    assert_eq!(guide.language_choice().expect("choice"), choice);
     let err = Guide::open(
         GuideConfig {
             trusted_keys: vec!["ed25519:nope".into()],

@@ -467,6 +467,7 @@ fn server(config: &Path, action: Option<ServerAction>) -> Result<(), String> {
 }
 
 fn main() -> ExitCode {
+    restore_default_sigpipe();
     let cli = Cli::parse();
     match run(cli) {
         Ok(code) => code,
@@ -474,6 +475,17 @@ fn main() -> ExitCode {
             eprintln!("error: {msg}");
             ExitCode::FAILURE
         }
+    }
+}
+
+/// A command piped into `head` stops quietly when `head` has read enough, as command-line tools do. Rust ignores
+/// SIGPIPE by default, which turns the closed pipe into a panic in `println!`; the default action ends the process.
+fn restore_default_sigpipe() {
+    #[cfg(unix)]
+    // SAFETY: called first thing in `main`, before any other thread exists; setting a signal's disposition to its
+    // default has no other effect on the process.
+    unsafe {
+        libc::signal(libc::SIGPIPE, libc::SIG_DFL);
     }
 }
 

@@ -164,3 +164,30 @@ fn help_speaks_to_a_culture_department() {
     assert!(help.contains("FILE:LINE:COLUMN"), "{help}");
     assert!(help.contains("Nothing is"), "{help}");
 }
+
+#[test]
+fn a_reader_that_stops_early_ends_the_command_quietly() {
+    // `cityguide pack export … | head` must not panic with "Broken pipe" when head closes the pipe. The pipe is made
+    // small (4 KiB) so the export is still writing when the reader goes away.
+    use std::os::fd::AsRawFd;
+    let tmp = tempfile::tempdir().expect("tmp");
+    let pack = tmp.path().join("varna.pack");
+    assert!(build_varna(&pack).status.success());
+    let (mut reader, writer) = std::io::pipe().expect("pipe");
+    // SAFETY: F_SETPIPE_SZ on a pipe descriptor we own; it only changes the pipe's capacity.
+    let size = unsafe { libc::fcntl(reader.as_raw_fd(), libc::F_SETPIPE_SZ, 4096) };
+    assert!(size >= 4096, "the pipe could not be resized");
+    let child = Command::new(env!("CARGO_BIN_EXE_cityguide"))
+        .args(["pack", "export", pack.to_str().expect("utf-8"), "--geojson"])
+        .stdout(writer)
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("runs");
+    let mut first = [0u8; 16];
+    std::io::Read::read_exact(&mut reader, &mut first).expect("some output");
+    drop(reader);
+    let out = child.wait_with_output().expect("ends");
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(!err.contains("panicked") && !err.contains("Broken pipe"), "{err}");
+    assert_ne!(out.status.code(), Some(101), "a panic exits with 101");
+}

@@ -352,3 +352,48 @@ fn fifty_slow_connections_are_cut_off_while_health_answers() {
         s.stop();
     });
 }
+
+#[test]
+fn random_bytes_to_every_endpoint_never_break_the_server() {
+    use proptest::prelude::*;
+    use proptest::test_runner::{Config as PropConfig, TestRunner};
+    each_backend(|b| {
+        let tmp = tempfile::tempdir().expect("tmp");
+        let pack = mini_pack(tmp.path());
+        let s = start(b, tmp.path(), &pack, |_| {});
+        let before = snapshot(&s);
+        let paths = [
+            "v1/feedback",
+            "v1/ballots",
+            "v1/status",
+            "open311/v2/requests.json",
+            "open311/v2/servicerequestupdates.xml",
+            "inbox/login",
+        ];
+        let types =
+            ["application/json", "application/x-www-form-urlencoded", "text/plain", "application/json; charset=utf-8"];
+        let mut runner = TestRunner::new(PropConfig { cases: 48, failure_persistence: None, ..PropConfig::default() });
+        runner
+            .run(
+                &(0..paths.len(), 0..types.len(), prop::collection::vec(any::<u8>(), 0..400), "\\PC{0,120}"),
+                |(p, t, bytes, text)| {
+                    for body in [bytes.as_slice(), text.as_bytes()] {
+                        let a = post(&format!("{}{}", s.url, paths[p]), types[t], body, &[]);
+                        prop_assert!(
+                            [200, 303, 400, 403, 404, 409, 413, 415, 422, 429].contains(&a.status),
+                            "{} {}: {} {}",
+                            paths[p],
+                            types[t],
+                            a.status,
+                            a.body
+                        );
+                    }
+                    Ok(())
+                },
+            )
+            .expect("no request breaks the server");
+        assert_eq!(get(&format!("{}healthz", s.url), &[]).status, 200);
+        assert_eq!(snapshot(&s), before, "random bytes stored nothing");
+        s.stop();
+    });
+}

@@ -627,7 +627,8 @@ impl Guide {
             let name = poi.map(|i| {
                 let t = texts(p.pois().unwrap_or_default().get(i).name());
                 let dl = p.meta().default_language();
-                lang::resolve(&t, &[dl.to_owned()], dl).map(|(_, n)| n.to_owned()).unwrap_or_default()
+                // The office reads the place's name in the pack's default language: an empty ranking picks it.
+                lang::Ranking::default().pick_texts(&t, dl).map(|(_, n)| n.to_owned()).unwrap_or_default()
             });
             Ok((route(pack, poi, category), name))
         })?;
@@ -836,14 +837,16 @@ impl Guide {
 
     /// The consultations of an installed city, in the reader's languages, with the user's ballot in each.
     pub fn consultations(&self, city_id: &str, now: i64) -> Result<Vec<ConsultationInfo>, CitizenError> {
-        let langs = self.languages();
+        let reader = self.reader_languages();
         let ballots = self.store().read(all_ballots)?;
         let list = self.with_pack(city_id, |pack| {
             let p = pack.pack();
             let dl = p.meta().default_language().to_owned();
+            let offered = p.meta().languages().map(|l| l.iter().collect::<Vec<_>>()).unwrap_or_default();
+            let ranking = lang::LanguageList::offered(offered).ranking(&reader);
             let res = |v| {
                 let t = texts(v);
-                lang::resolve(&t, &langs, &dl).map(|(l, t)| Localized { text: t.to_owned(), lang: l.to_owned() })
+                ranking.pick_texts(&t, &dl).map(|(l, t)| Localized { text: t.to_owned(), lang: l.to_owned() })
             };
             let empty = || Localized { text: String::new(), lang: dl.clone() };
             p.consultations()

@@ -9,12 +9,12 @@ use chrono::{DateTime, Utc};
 use super::GuideError;
 use super::types::*;
 use crate::geodesy::LatLon;
-use crate::pack::model::{Access, AccessibilityRec, Texts};
+use crate::pack::model::{Access, AccessibilityRec};
 use crate::pack::{PackError, PackFile, fb};
 use crate::query::hours::{HoursContext, OpenStatus, ParsedHours};
 use crate::query::spatial::SpatialIndex;
 use crate::query::tour::TourGeometry;
-use crate::text::lang;
+use crate::text::lang::{LanguageList, Ranking};
 
 /// An installed city in memory: immutable once built.
 pub(crate) struct City {
@@ -27,6 +27,8 @@ pub(crate) struct City {
     pub(crate) poi_by_id: HashMap<String, u32>,
     accessibility: Vec<AccessibilityRec>,
     pub(crate) tours: HashMap<String, (u32, Arc<TourGeometry>)>,
+    /// The pack's languages (its default among them) with their fallback chains, worked out once at load.
+    offered: LanguageList,
 }
 
 impl City {
@@ -75,7 +77,15 @@ impl City {
             Ok::<_, GuideError>((index, hours, parsed_hours, expanded_categories, poi_by_id, accessibility, tours))
         })?;
         let (index, hours, parsed_hours, expanded_categories, poi_by_id, accessibility, tours) = parts;
-        Ok(City { pack, index, hours, parsed_hours, expanded_categories, poi_by_id, accessibility, tours })
+        let offered = {
+            let meta = pack.pack().meta();
+            let mut langs: Vec<&str> = meta.languages().map(|l| l.iter().collect()).unwrap_or_default();
+            if !langs.contains(&meta.default_language()) {
+                langs.push(meta.default_language());
+            }
+            LanguageList::offered(langs)
+        };
+        Ok(City { pack, index, hours, parsed_hours, expanded_categories, poi_by_id, accessibility, tours, offered })
     }
 
     pub(crate) fn p(&self) -> fb::Pack<'_> {
@@ -128,34 +138,35 @@ impl City {
         })
     }
 
-    pub(crate) fn texts(
-        v: Option<flatbuffers::Vector<'_, flatbuffers::ForwardsUOffset<fb::LocalizedText<'_>>>>,
-    ) -> Texts {
-        v.map(|v| v.iter().map(|t| (t.lang().to_owned(), t.text().to_owned())).collect()).unwrap_or_default()
+    /// The pack's languages in the order `reader` should get them: once per query, then [`City::resolve`] per field.
+    pub(crate) fn ranking(&self, reader: &LanguageList) -> Ranking {
+        self.offered.ranking(reader)
     }
 
+    /// The text of a field for the reader whose ranking this is (the pack's texts are keyed by its languages, which
+    /// the publisher checks), read in place: only the chosen text is copied.
     pub(crate) fn resolve(
         &self,
         v: Option<flatbuffers::Vector<'_, flatbuffers::ForwardsUOffset<fb::LocalizedText<'_>>>>,
-        langs: &[String],
+        langs: &Ranking,
     ) -> Option<Localized> {
-        let texts = Self::texts(v);
-        lang::resolve(&texts, langs, self.default_lang())
+        langs
+            .pick(v.unwrap_or_default().iter().map(|t| (t.lang(), t.text())), self.default_lang())
             .map(|(l, t)| Localized { text: t.to_owned(), lang: l.to_owned() })
     }
 
-    pub(crate) fn category_info(&self, c: u16, langs: &[String]) -> CategoryInfo {
+    pub(crate) fn category_info(&self, c: u16, langs: &Ranking) -> CategoryInfo {
         let cats = self.p().categories().unwrap_or_default();
         let cat = cats.get(usize::from(c));
         let parent = (cat.parent() >= 0).then(|| cats.get(cat.parent() as usize).id().to_owned());
         CategoryInfo { id: cat.id().to_owned(), parent, name: self.category_name(c, langs) }
     }
 
-    pub(crate) fn category_name(&self, c: u16, langs: &[String]) -> Option<Localized> {
+    pub(crate) fn category_name(&self, c: u16, langs: &Ranking) -> Option<Localized> {
         self.resolve(self.p().categories().unwrap_or_default().get(usize::from(c)).name(), langs)
     }
 
-    pub(crate) fn summary(&self, i: u32, langs: &[String], from: Option<LatLon>) -> PlaceSummary {
+    pub(crate) fn summary(&self, i: u32, langs: &Ranking, from: Option<LatLon>) -> PlaceSummary {
         let poi = self.p().pois().unwrap_or_default().get(i as usize);
         let position = self.coord(i);
         let main = poi.categories().and_then(|c| c.iter().next()).unwrap_or(0);

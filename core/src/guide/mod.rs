@@ -24,9 +24,10 @@ use crate::geodesy::LatLon;
 use crate::pack::{PackError, PackFile, fb};
 use crate::query::search;
 use crate::store::{Store, StoreError};
-use crate::text::lang;
+use crate::text::lang::{LanguageList, Ranking};
 use city::{City, hours_info};
 
+pub use crate::text::lang::{LanguageChoice, SkipReason, SkippedTag};
 pub use proximity::{ProximityConfig, ProximitySession};
 pub use types::*;
 
@@ -35,7 +36,8 @@ pub use types::*;
 pub struct GuideConfig {
     /// Directory for the database and the pack files (the app's private storage).
     pub data_dir: PathBuf,
-    /// The reader's languages, most preferred first (BCP 47 tags, as the platform lists them).
+    /// The reader's languages, most preferred first (BCP 47 tags, as the platform lists them). A tag the guide
+    /// cannot use is skipped, never an error: see [`Guide::language_choice`].
     pub languages: Vec<String>,
 }
 
@@ -120,9 +122,23 @@ pub struct Guide {
     store: Store,
     packs_dir: PathBuf,
     cities: RwLock<BTreeMap<String, Arc<City>>>,
-    languages: RwLock<Vec<String>>,
+    languages: RwLock<ReaderLanguages>,
     /// Held for the whole of an update: two updates at once would write the same partial download.
     updating: std::sync::Mutex<()>,
+}
+
+/// The reader's languages: what was made of the list, and the fallback chains worked out once for every query.
+struct ReaderLanguages {
+    choice: LanguageChoice,
+    list: Arc<LanguageList>,
+}
+
+impl ReaderLanguages {
+    fn new<S: AsRef<str>>(tags: &[S]) -> ReaderLanguages {
+        let choice = LanguageChoice::from_tags(tags);
+        let list = Arc::new(LanguageList::from_choice(&choice));
+        ReaderLanguages { choice, list }
+    }
 }
 
 impl std::fmt::Debug for Guide {
@@ -141,7 +157,8 @@ fn now_secs() -> i64 {
 
 impl Guide {
     /// Opens the guide in `config.data_dir`: migrates the database, loads every installed city, removes files an
-    /// interrupted install left behind, and rebuilds the search index if a migration asked for it.
+    /// interrupted install left behind, and rebuilds the search index if a migration asked for it. The reader's
+    /// languages never make it fail: tags it cannot use are skipped and reported by [`Guide::language_choice`].
     pub fn open(config: GuideConfig) -> Result<Guide, GuideError> {
         let store = Store::open(&config.data_dir)?;
         let packs_dir = config.data_dir.join("packs");
@@ -150,16 +167,11 @@ impl Guide {
             store,
             packs_dir,
             cities: RwLock::new(BTreeMap::new()),
-            languages: RwLock::new(Self::canonical_languages(&config.languages)),
+            languages: RwLock::new(ReaderLanguages::new(&config.languages)),
             updating: std::sync::Mutex::new(()),
         };
         guide.reconcile()?;
         Ok(guide)
-    }
-
-    /// The usable tags of a reader's list, in order; a tag that cannot be used is skipped, never an error.
-    fn canonical_languages(langs: &[String]) -> Vec<String> {
-        langs.iter().filter_map(|l| lang::canonical_tag(l)).collect()
     }
 
     /// Brings memory and disk in line with the database after a start or a crash.
@@ -217,21 +229,37 @@ impl Guide {
         &self.store
     }
 
-    /// The reader's languages.
+    /// The reader's languages in use: canonical BCP 47 tags, most preferred first (empty: the pack's default).
     pub fn languages(&self) -> Vec<String> {
-        self.languages.read().unwrap_or_else(|e| e.into_inner()).clone()
+        self.languages.read().unwrap_or_else(|e| e.into_inner()).choice.used.clone()
     }
 
-    /// Changes the reader's languages (most preferred first).
-    pub fn set_languages(&self, langs: &[String]) {
-        let langs = Self::canonical_languages(langs);
-        *self.languages.write().unwrap_or_else(|e| e.into_inner()) = langs;
+    /// What the guide made of the reader's list (from [`GuideConfig::languages`] or the last
+    /// [`Guide::set_languages`]): the tags in use and the ones skipped, with the reason.
+    pub fn language_choice(&self) -> LanguageChoice {
+        self.languages.read().unwrap_or_else(|e| e.into_inner()).choice.clone()
     }
 
-    fn langs(&self, over: Option<&[String]>) -> Vec<String> {
+    /// Changes the reader's languages (most preferred first). Never fails: tags that cannot be used are skipped, and
+    /// the returned report says which and why. An empty or fully skipped list means the pack's default language.
+    pub fn set_languages(&self, langs: &[String]) -> LanguageChoice {
+        let reader = ReaderLanguages::new(langs);
+        let choice = reader.choice.clone();
+        *self.languages.write().unwrap_or_else(|e| e.into_inner()) = reader;
+        choice
+    }
+
+    /// The reader's languages with their fallback chains, shared: computed when they were set, not per query.
+    pub(crate) fn reader_languages(&self) -> Arc<LanguageList> {
+        Arc::clone(&self.languages.read().unwrap_or_else(|e| e.into_inner()).list)
+    }
+
+    /// The languages for one query: `over` when given and not empty (read like the guide's own; fully skipped means
+    /// the pack's default), else the reader's.
+    fn langs(&self, over: Option<&[String]>) -> Arc<LanguageList> {
         match over {
-            Some(l) if !l.is_empty() => l.iter().filter_map(|x| lang::canonical_tag(x)).collect(),
-            _ => self.languages(),
+            Some(l) if !l.is_empty() => Arc::new(LanguageList::new(l)),
+            _ => self.reader_languages(),
         }
     }
 
@@ -347,7 +375,7 @@ impl Guide {
     /// One installed city.
     pub fn installed_city(&self, city_id: &str) -> Result<InstalledCity, GuideError> {
         let city = self.city(city_id)?;
-        let langs = self.languages();
+        let langs = city.ranking(&self.reader_languages());
         let (sha, size): (String, i64) = self.store.read(|c| {
             c.query_row("SELECT sha256, size FROM installed_packs WHERE city_id = ?1", [city_id], |r| {
                 Ok((r.get(0)?, r.get(1)?))
@@ -389,7 +417,7 @@ impl Guide {
             check_distance("radius", r)?;
         }
         let city = self.city(city_id)?;
-        let langs = self.langs(langs);
+        let langs = city.ranking(&self.langs(langs));
         let pred = city.predicate(&q.filter)?;
         let hits = city.index.nearest(q.at.tuple(), q.limit.min(NearbyQuery::MAX_LIMIT), q.radius_m, pred);
         Ok(hits
@@ -424,7 +452,7 @@ impl Guide {
             crate::pack::model::BBox { min_lat: sw.lat(), min_lon: sw.lon(), max_lat: ne.lat(), max_lon: ne.lon() };
         let zoom = zoom.min(22);
         let city = self.city(city_id)?;
-        let langs = self.langs(langs);
+        let langs = city.ranking(&self.langs(langs));
         let pred = city.predicate(filter)?;
         let pois = city.p().pois().unwrap_or_default();
         let rank = |i: u32| u32::from(pois.get(i as usize).importance());
@@ -463,7 +491,7 @@ impl Guide {
         }
         let limit = limit.min(NearbyQuery::MAX_LIMIT);
         let city = self.city(city_id)?;
-        let langs = self.langs(langs);
+        let langs = city.ranking(&self.langs(langs));
         let pois = city.p().pois().unwrap_or_default();
         let found = self.store.read(|c| {
             search::search(
@@ -488,7 +516,7 @@ impl Guide {
         langs: Option<&[String]>,
     ) -> Result<PlaceDetail, GuideError> {
         let city = self.city(city_id)?;
-        let langs = self.langs(langs);
+        let langs = city.ranking(&self.langs(langs));
         let i = city.index_of(place_id)?;
         let poi = city.p().pois().unwrap_or_default().get(i as usize);
         let address = poi.address().map(|a| {
@@ -559,12 +587,12 @@ impl Guide {
     /// Category ids with their names, in id order.
     pub fn categories(&self, city_id: &str, langs: Option<&[String]>) -> Result<Vec<CategoryInfo>, GuideError> {
         let city = self.city(city_id)?;
-        let langs = self.langs(langs);
+        let langs = city.ranking(&self.langs(langs));
         let count = city.p().categories().map_or(0, |c| c.len());
         Ok((0..count).map(|i| city.category_info(i as u16, &langs)).collect())
     }
 
-    fn tour_summary(city: &City, t: &fb::Tour<'_>, langs: &[String]) -> TourSummary {
+    fn tour_summary(city: &City, t: &fb::Tour<'_>, langs: &Ranking) -> TourSummary {
         TourSummary {
             id: t.id().to_owned(),
             title: city
@@ -581,14 +609,14 @@ impl Guide {
     /// The city's tours.
     pub fn tours(&self, city_id: &str, langs: Option<&[String]>) -> Result<Vec<TourSummary>, GuideError> {
         let city = self.city(city_id)?;
-        let langs = self.langs(langs);
+        let langs = city.ranking(&self.langs(langs));
         Ok(city.p().tours().unwrap_or_default().iter().map(|t| Self::tour_summary(&city, &t, &langs)).collect())
     }
 
     /// One tour with stops and path.
     pub fn tour(&self, city_id: &str, tour_id: &str, langs: Option<&[String]>) -> Result<TourDetail, GuideError> {
         let city = self.city(city_id)?;
-        let langs = self.langs(langs);
+        let langs = city.ranking(&self.langs(langs));
         let (i, _) = city
             .tours
             .get(tour_id)
@@ -686,7 +714,8 @@ impl Guide {
     fn place_name(&self, city_id: &str, place_id: &str) -> Result<String, GuideError> {
         let city = self.city(city_id)?;
         let i = city.index_of(place_id)?;
-        Ok(city.summary(i, &[city.default_lang().to_owned()], None).name)
+        // Saved names are kept in the pack's default language: an empty ranking picks it.
+        Ok(city.summary(i, &Ranking::default(), None).name)
     }
 
     /// Adds a place to the favourites (idempotent).
@@ -759,14 +788,14 @@ impl Guide {
                 .collect::<rusqlite::Result<Vec<_>>>()?;
             Ok(rows)
         })?;
-        let langs = self.languages();
+        let reader = self.reader_languages();
         Ok(rows
             .into_iter()
             .map(|(city_id, place_id, name, at, note)| {
                 let (status, name) = match self.city(&city_id) {
                     Err(_) => (SavedStatus::CityMissing, name),
                     Ok(city) => match city.poi_by_id.get(&place_id) {
-                        Some(&i) => (SavedStatus::Present, city.summary(i, &langs, None).name),
+                        Some(&i) => (SavedStatus::Present, city.summary(i, &city.ranking(&reader), None).name),
                         None => (SavedStatus::Removed, name),
                     },
                 };
@@ -793,7 +822,6 @@ impl Guide {
 
 /// Keeps the last known names of saved places current, so a place removed later is listed under its last name.
 fn refresh_saved_names(tx: &rusqlite::Transaction<'_>, city: &City) -> rusqlite::Result<()> {
-    let dl = city.default_lang().to_owned();
     let city_id = city.city_id().to_owned();
     for table in ["favourites", "visits", "notes"] {
         let ids: Vec<String> = {
@@ -802,7 +830,7 @@ fn refresh_saved_names(tx: &rusqlite::Transaction<'_>, city: &City) -> rusqlite:
         };
         for id in ids {
             if let Some(&i) = city.poi_by_id.get(&id) {
-                let name = city.summary(i, std::slice::from_ref(&dl), None).name;
+                let name = city.summary(i, &Ranking::default(), None).name;
                 tx.execute(
                     &format!("UPDATE {table} SET name = ?1 WHERE city_id = ?2 AND place_id = ?3"),
                     params![name, city_id, id],

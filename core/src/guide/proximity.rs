@@ -56,7 +56,7 @@ impl ProximitySession {
     /// last one are ignored (no events).
     pub fn update(&mut self, guide: &Guide, fix: LocationFix) -> Result<Vec<ProximityEvent>, GuideError> {
         let city = self.current(guide)?;
-        let langs = guide.languages();
+        let langs = city.ranking(&guide.reader_languages());
         let core_fix =
             Fix { lat: fix.position.lat(), lon: fix.position.lon(), accuracy_m: fix.accuracy_m, time_ms: fix.time_ms };
         let events = self.tracker.update(
@@ -79,7 +79,7 @@ impl ProximitySession {
     /// Places entered and not yet left.
     pub fn inside(&mut self, guide: &Guide) -> Result<Vec<PlaceSummary>, GuideError> {
         let city = self.current(guide)?;
-        let langs = guide.languages();
+        let langs = city.ranking(&guide.reader_languages());
         Ok(self.tracker.inside().into_iter().map(|i| city.summary(i, &langs, None)).collect())
     }
 

@@ -57,9 +57,17 @@ public final class CityGuide: Sendable {
         try await background { try self.ffi.languages() }
     }
 
-    /// Changes the reader's languages; texts fall back to each pack's default language.
-    public func setLanguages(_ languages: [String]) async throws {
+    /// Changes the reader's languages: pass `Locale.preferredLanguages` unchanged. Never fails because of a tag; the
+    /// answer says which tags are used and which were skipped, and why. Texts fall back through CLDR's chain, then
+    /// each pack's default language.
+    @discardableResult
+    public func setLanguages(_ languages: [String]) async throws -> LanguageChoice {
         try await background { try self.ffi.setLanguages(languages: languages) }
+    }
+
+    /// What the guide made of the reader's languages given when it opened or to ``setLanguages(_:)``.
+    public func languageChoice() async throws -> LanguageChoice {
+        try await background { try self.ffi.languageChoice() }
     }
 
     // MARK: City packs

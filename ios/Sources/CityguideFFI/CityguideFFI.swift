@@ -871,6 +871,11 @@ public protocol GuideProtocol: AnyObject, Sendable {
     func installedCity(cityId: String) throws  -> InstalledCity
     
     /**
+     * What the guide made of the reader's languages given to `open` or `setLanguages`.
+     */
+    func languageChoice() throws  -> LanguageChoice
+    
+    /**
      * The reader's languages, most preferred first.
      */
     func languages() throws  -> [String]
@@ -927,9 +932,11 @@ public protocol GuideProtocol: AnyObject, Sendable {
     func setConsent(scope: ConsentScope, granted: Bool) throws  -> ConsentSettings
     
     /**
-     * Changes the reader's languages (most preferred first); texts fall back to the pack's default language.
+     * Changes the reader's languages: the platform's whole preferred list, most preferred first, unchanged (BCP 47
+     * tags; `en_US` and `@` keywords are read too). Never fails because of a tag: the answer says which tags are
+     * used and which were skipped and why; texts fall back through CLDR's chain, then the pack's default language.
      */
-    func setLanguages(languages: [String]) throws 
+    func setLanguages(languages: [String]) throws  -> LanguageChoice
     
     /**
      * Sets the user's note on a place; an empty text deletes it.
@@ -1181,6 +1188,18 @@ open func installedCity(cityId: String)throws  -> InstalledCity  {
 }
     
     /**
+     * What the guide made of the reader's languages given to `open` or `setLanguages`.
+     */
+open func languageChoice()throws  -> LanguageChoice  {
+    return try  FfiConverterTypeLanguageChoice_lift(try rustCallWithError(FfiConverterTypeGuideError_lift) {
+        uniffiCallStatus in
+    uniffi_cityguide_ffi_fn_method_guide_language_choice(
+            self.uniffiCloneHandle(),uniffiCallStatus
+    )
+})
+}
+    
+    /**
      * The reader's languages, most preferred first.
      */
 open func languages()throws  -> [String]  {
@@ -1334,15 +1353,18 @@ open func setConsent(scope: ConsentScope, granted: Bool)throws  -> ConsentSettin
 }
     
     /**
-     * Changes the reader's languages (most preferred first); texts fall back to the pack's default language.
+     * Changes the reader's languages: the platform's whole preferred list, most preferred first, unchanged (BCP 47
+     * tags; `en_US` and `@` keywords are read too). Never fails because of a tag: the answer says which tags are
+     * used and which were skipped and why; texts fall back through CLDR's chain, then the pack's default language.
      */
-open func setLanguages(languages: [String])throws   {try rustCallWithError(FfiConverterTypeGuideError_lift) {
+open func setLanguages(languages: [String])throws  -> LanguageChoice  {
+    return try  FfiConverterTypeLanguageChoice_lift(try rustCallWithError(FfiConverterTypeGuideError_lift) {
         uniffiCallStatus in
     uniffi_cityguide_ffi_fn_method_guide_set_languages(
             self.uniffiCloneHandle(),
         FfiConverterSequenceString.lower(languages),uniffiCallStatus
     )
-}
+})
 }
     
     /**
@@ -3347,6 +3369,75 @@ public func FfiConverterTypeInstalledCity_lower(_ value: InstalledCity) -> RustB
 
 
 /**
+ * What the guide made of the reader's languages: the canonical tags it uses, in order, and the ones it skipped.
+ */
+public struct LanguageChoice: Equatable, Hashable {
+    /**
+     * Canonical BCP 47 tags in use, most preferred first.
+     */
+    public var used: [String]
+    /**
+     * Tags that were not used, in the order given.
+     */
+    public var skipped: [SkippedTag]
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(
+        /**
+         * Canonical BCP 47 tags in use, most preferred first.
+         */used: [String], 
+        /**
+         * Tags that were not used, in the order given.
+         */skipped: [SkippedTag]) {
+        self.used = used
+        self.skipped = skipped
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension LanguageChoice: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeLanguageChoice: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> LanguageChoice {
+        return
+            try LanguageChoice(
+                used: FfiConverterSequenceString.read(from: &buf), 
+                skipped: FfiConverterSequenceTypeSkippedTag.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: LanguageChoice, into buf: inout [UInt8]) {
+        FfiConverterSequenceString.write(value.used, into: &buf)
+        FfiConverterSequenceTypeSkippedTag.write(value.skipped, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeLanguageChoice_lift(_ buf: RustBuffer) throws -> LanguageChoice {
+    return try FfiConverterTypeLanguageChoice.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeLanguageChoice_lower(_ value: LanguageChoice) -> RustBuffer {
+    return FfiConverterTypeLanguageChoice.lower(value)
+}
+
+
+/**
  * A text and the language it is in (which may differ from the reader's first choice).
  */
 public struct LocalizedText: Equatable, Hashable {
@@ -4622,6 +4713,75 @@ public func FfiConverterTypeSavedPlace_lift(_ buf: RustBuffer) throws -> SavedPl
 #endif
 public func FfiConverterTypeSavedPlace_lower(_ value: SavedPlace) -> RustBuffer {
     return FfiConverterTypeSavedPlace.lower(value)
+}
+
+
+/**
+ * A tag the guide did not use, and why.
+ */
+public struct SkippedTag: Equatable, Hashable {
+    /**
+     * The tag as given (cut when very long).
+     */
+    public var tag: String
+    /**
+     * Why it was skipped.
+     */
+    public var reason: SkipReason
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(
+        /**
+         * The tag as given (cut when very long).
+         */tag: String, 
+        /**
+         * Why it was skipped.
+         */reason: SkipReason) {
+        self.tag = tag
+        self.reason = reason
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension SkippedTag: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeSkippedTag: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> SkippedTag {
+        return
+            try SkippedTag(
+                tag: FfiConverterString.read(from: &buf), 
+                reason: FfiConverterTypeSkipReason.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: SkippedTag, into buf: inout [UInt8]) {
+        FfiConverterString.write(value.tag, into: &buf)
+        FfiConverterTypeSkipReason.write(value.reason, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeSkippedTag_lift(_ buf: RustBuffer) throws -> SkippedTag {
+    return try FfiConverterTypeSkippedTag.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeSkippedTag_lower(_ value: SkippedTag) -> RustBuffer {
+    return FfiConverterTypeSkippedTag.lower(value)
 }
 
 
@@ -6354,6 +6514,121 @@ public func FfiConverterTypeSavedStatus_lower(_ value: SavedStatus) -> RustBuffe
 
 
 /**
+ * Why a language tag was not used.
+ */
+
+public enum SkipReason: Equatable, Hashable {
+    
+    /**
+     * Empty, or only white space.
+     */
+    case empty
+    /**
+     * Too long to be a language tag.
+     */
+    case tooLong
+    /**
+     * Not a language tag.
+     */
+    case malformed
+    /**
+     * A tag that names no language (`und`, `mul`, `mis`, `zxx`).
+     */
+    case noLanguage
+    /**
+     * The same language as an earlier tag of the list.
+     */
+    case duplicate
+    /**
+     * Past the number of languages the guide keeps.
+     */
+    case tooMany
+
+
+
+
+
+}
+
+#if compiler(>=6)
+extension SkipReason: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeSkipReason: FfiConverterRustBuffer {
+    typealias SwiftType = SkipReason
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> SkipReason {
+        let variant: Int32 = try readInt(&buf)
+        switch variant {
+        
+        case 1: return .empty
+        
+        case 2: return .tooLong
+        
+        case 3: return .malformed
+        
+        case 4: return .noLanguage
+        
+        case 5: return .duplicate
+        
+        case 6: return .tooMany
+        
+        default: throw UniffiInternalError.unexpectedEnumCase
+        }
+    }
+
+    public static func write(_ value: SkipReason, into buf: inout [UInt8]) {
+        switch value {
+        
+        
+        case .empty:
+            writeInt(&buf, Int32(1))
+        
+        
+        case .tooLong:
+            writeInt(&buf, Int32(2))
+        
+        
+        case .malformed:
+            writeInt(&buf, Int32(3))
+        
+        
+        case .noLanguage:
+            writeInt(&buf, Int32(4))
+        
+        
+        case .duplicate:
+            writeInt(&buf, Int32(5))
+        
+        
+        case .tooMany:
+            writeInt(&buf, Int32(6))
+        
+        }
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeSkipReason_lift(_ buf: RustBuffer) throws -> SkipReason {
+    return try FfiConverterTypeSkipReason.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeSkipReason_lower(_ value: SkipReason) -> RustBuffer {
+    return FfiConverterTypeSkipReason.lower(value)
+}
+
+
+
+/**
  * Why a request failed; thrown by the app's transport.
  */
 public 
@@ -7312,6 +7587,31 @@ fileprivate struct FfiConverterSequenceTypeSavedPlace: FfiConverterRustBuffer {
 #if swift(>=5.8)
 @_documentation(visibility: private)
 #endif
+fileprivate struct FfiConverterSequenceTypeSkippedTag: FfiConverterRustBuffer {
+    typealias SwiftType = [SkippedTag]
+
+    public static func write(_ value: [SkippedTag], into buf: inout [UInt8]) {
+        let len = Int32(value.count)
+        writeInt(&buf, len)
+        for item in value {
+            FfiConverterTypeSkippedTag.write(item, into: &buf)
+        }
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> [SkippedTag] {
+        let len: Int32 = try readInt(&buf)
+        var seq = [SkippedTag]()
+        seq.reserveCapacity(Int(len))
+        for _ in 0 ..< len {
+            seq.append(try FfiConverterTypeSkippedTag.read(from: &buf))
+        }
+        return seq
+    }
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
 fileprivate struct FfiConverterSequenceTypeTourSummary: FfiConverterRustBuffer {
     typealias SwiftType = [TourSummary]
 
@@ -7500,6 +7800,9 @@ private let initializationResult: InitializationResult = {
     if (uniffi_cityguide_ffi_checksum_method_guide_installed_city() != 55645) {
         return InitializationResult.apiChecksumMismatch
     }
+    if (uniffi_cityguide_ffi_checksum_method_guide_language_choice() != 10162) {
+        return InitializationResult.apiChecksumMismatch
+    }
     if (uniffi_cityguide_ffi_checksum_method_guide_languages() != 6317) {
         return InitializationResult.apiChecksumMismatch
     }
@@ -7533,7 +7836,7 @@ private let initializationResult: InitializationResult = {
     if (uniffi_cityguide_ffi_checksum_method_guide_set_consent() != 57050) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_cityguide_ffi_checksum_method_guide_set_languages() != 61981) {
+    if (uniffi_cityguide_ffi_checksum_method_guide_set_languages() != 2933) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_cityguide_ffi_checksum_method_guide_set_note() != 3105) {

@@ -366,6 +366,11 @@ RustBuffer uniffi_cityguide_ffi_fn_method_guide_installed_cities(uint64_t ptr, R
 RustBuffer uniffi_cityguide_ffi_fn_method_guide_installed_city(uint64_t ptr, RustBuffer city_id, RustCallStatus *_Nonnull out_status
 );
 #endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_CITYGUIDE_FFI_FN_METHOD_GUIDE_LANGUAGE_CHOICE
+#define UNIFFI_FFIDEF_UNIFFI_CITYGUIDE_FFI_FN_METHOD_GUIDE_LANGUAGE_CHOICE
+RustBuffer uniffi_cityguide_ffi_fn_method_guide_language_choice(uint64_t ptr, RustCallStatus *_Nonnull out_status
+);
+#endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_CITYGUIDE_FFI_FN_METHOD_GUIDE_LANGUAGES
 #define UNIFFI_FFIDEF_UNIFFI_CITYGUIDE_FFI_FN_METHOD_GUIDE_LANGUAGES
 RustBuffer uniffi_cityguide_ffi_fn_method_guide_languages(uint64_t ptr, RustCallStatus *_Nonnull out_status
@@ -423,7 +428,7 @@ RustBuffer uniffi_cityguide_ffi_fn_method_guide_set_consent(uint64_t ptr, RustBu
 #endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_CITYGUIDE_FFI_FN_METHOD_GUIDE_SET_LANGUAGES
 #define UNIFFI_FFIDEF_UNIFFI_CITYGUIDE_FFI_FN_METHOD_GUIDE_SET_LANGUAGES
-void uniffi_cityguide_ffi_fn_method_guide_set_languages(uint64_t ptr, RustBuffer languages, RustCallStatus *_Nonnull out_status
+RustBuffer uniffi_cityguide_ffi_fn_method_guide_set_languages(uint64_t ptr, RustBuffer languages, RustCallStatus *_Nonnull out_status
 );
 #endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_CITYGUIDE_FFI_FN_METHOD_GUIDE_SET_NOTE
@@ -895,6 +900,12 @@ uint16_t uniffi_cityguide_ffi_checksum_method_guide_installed_cities(void
 #ifndef UNIFFI_FFIDEF_UNIFFI_CITYGUIDE_FFI_CHECKSUM_METHOD_GUIDE_INSTALLED_CITY
 #define UNIFFI_FFIDEF_UNIFFI_CITYGUIDE_FFI_CHECKSUM_METHOD_GUIDE_INSTALLED_CITY
 uint16_t uniffi_cityguide_ffi_checksum_method_guide_installed_city(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_CITYGUIDE_FFI_CHECKSUM_METHOD_GUIDE_LANGUAGE_CHOICE
+#define UNIFFI_FFIDEF_UNIFFI_CITYGUIDE_FFI_CHECKSUM_METHOD_GUIDE_LANGUAGE_CHOICE
+uint16_t uniffi_cityguide_ffi_checksum_method_guide_language_choice(void
     
 );
 #endif

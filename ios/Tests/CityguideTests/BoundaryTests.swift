@@ -58,6 +58,13 @@ final class BoundaryTests: XCTestCase {
             XCTAssertEqual(index, 0)
             XCTAssertEqual(problem, .weak)
         }
+        // iOS's whole preferred list, unchanged: three-letter languages and regions survive, garbage is reported.
+        let languages = try await CityGuide(
+            dataDirectory: tmp.appendingPathComponent("langs"),
+            languages: ["yue-Hant-HK", "fil-PH", "en_US@rg=gbzzzz", "es-419", "!!"])
+        let choice = try await languages.languageChoice()
+        XCTAssertEqual(choice.used, ["yue-Hant-HK", "fil-PH", "en-US", "es-419"])
+        XCTAssertEqual(choice.skipped.map(\.reason), [.malformed])
         let guide = try await CityGuide(dataDirectory: tmp, languages: ["en"])
         await assertThrowsGuideError(try await guide.nearby(city: "nowhere", at: Position(lat: 0, lon: 0))) { error in
             if case let .NotInstalled(cityId) = error { return cityId == "nowhere" }

@@ -749,6 +749,8 @@ internal object IntegrityCheckingUniffiLib {
     ): Int
     external fun uniffi_cityguide_ffi_checksum_method_guide_installed_city(
     ): Int
+    external fun uniffi_cityguide_ffi_checksum_method_guide_language_choice(
+    ): Int
     external fun uniffi_cityguide_ffi_checksum_method_guide_languages(
     ): Int
     external fun uniffi_cityguide_ffi_checksum_method_guide_mark_visited(
@@ -861,6 +863,8 @@ internal object UniffiLib {
     ): RustBuffer.ByValue
     external fun uniffi_cityguide_ffi_fn_method_guide_installed_city(`ptr`: Long,`cityId`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
     ): RustBuffer.ByValue
+    external fun uniffi_cityguide_ffi_fn_method_guide_language_choice(`ptr`: Long,uniffi_out_err: UniffiRustCallStatus, 
+    ): RustBuffer.ByValue
     external fun uniffi_cityguide_ffi_fn_method_guide_languages(`ptr`: Long,uniffi_out_err: UniffiRustCallStatus, 
     ): RustBuffer.ByValue
     external fun uniffi_cityguide_ffi_fn_method_guide_mark_visited(`ptr`: Long,`cityId`: RustBuffer.ByValue,`placeId`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
@@ -884,7 +888,7 @@ internal object UniffiLib {
     external fun uniffi_cityguide_ffi_fn_method_guide_set_consent(`ptr`: Long,`scope`: RustBuffer.ByValue,`granted`: Byte,uniffi_out_err: UniffiRustCallStatus, 
     ): RustBuffer.ByValue
     external fun uniffi_cityguide_ffi_fn_method_guide_set_languages(`ptr`: Long,`languages`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
-    ): Unit
+    ): RustBuffer.ByValue
     external fun uniffi_cityguide_ffi_fn_method_guide_set_note(`ptr`: Long,`cityId`: RustBuffer.ByValue,`placeId`: RustBuffer.ByValue,`text`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
     ): Unit
     external fun uniffi_cityguide_ffi_fn_method_guide_tour(`ptr`: Long,`cityId`: RustBuffer.ByValue,`tourId`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
@@ -1097,6 +1101,9 @@ private fun uniffiCheckApiChecksums(lib: IntegrityCheckingUniffiLib) {
     if ((lib.uniffi_cityguide_ffi_checksum_method_guide_installed_city() and 0xFFFF) != 55645) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
+    if ((lib.uniffi_cityguide_ffi_checksum_method_guide_language_choice() and 0xFFFF) != 10162) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
     if ((lib.uniffi_cityguide_ffi_checksum_method_guide_languages() and 0xFFFF) != 6317) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
@@ -1130,7 +1137,7 @@ private fun uniffiCheckApiChecksums(lib: IntegrityCheckingUniffiLib) {
     if ((lib.uniffi_cityguide_ffi_checksum_method_guide_set_consent() and 0xFFFF) != 57050) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
-    if ((lib.uniffi_cityguide_ffi_checksum_method_guide_set_languages() and 0xFFFF) != 61981) {
+    if ((lib.uniffi_cityguide_ffi_checksum_method_guide_set_languages() and 0xFFFF) != 2933) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
     if ((lib.uniffi_cityguide_ffi_checksum_method_guide_set_note() and 0xFFFF) != 3105) {
@@ -2065,6 +2072,11 @@ public interface GuideInterface {
     fun `installedCity`(`cityId`: kotlin.String): InstalledCity
     
     /**
+     * What the guide made of the reader's languages given to `open` or `setLanguages`.
+     */
+    fun `languageChoice`(): LanguageChoice
+    
+    /**
      * The reader's languages, most preferred first.
      */
     fun `languages`(): List<kotlin.String>
@@ -2121,9 +2133,11 @@ public interface GuideInterface {
     fun `setConsent`(`scope`: ConsentScope, `granted`: kotlin.Boolean): ConsentSettings
     
     /**
-     * Changes the reader's languages (most preferred first); texts fall back to the pack's default language.
+     * Changes the reader's languages: the platform's whole preferred list, most preferred first, unchanged (BCP 47
+     * tags; `en_US` and `@` keywords are read too). Never fails because of a tag: the answer says which tags are
+     * used and which were skipped and why; texts fall back through CLDR's chain, then the pack's default language.
      */
-    fun `setLanguages`(`languages`: List<kotlin.String>)
+    fun `setLanguages`(`languages`: List<kotlin.String>): LanguageChoice
     
     /**
      * Sets the user's note on a place; an empty text deletes it.
@@ -2461,6 +2475,23 @@ open class Guide: Disposable, AutoCloseable, GuideInterface
 
     
     /**
+     * What the guide made of the reader's languages given to `open` or `setLanguages`.
+     */
+    @Throws(GuideException::class)override fun `languageChoice`(): LanguageChoice {
+            return FfiConverterTypeLanguageChoice.lift(
+    callWithHandle {
+    uniffiRustCallWithError(GuideException) { _status ->
+    UniffiLib.uniffi_cityguide_ffi_fn_method_guide_language_choice(
+        it,
+        _status)
+}
+    }
+    )
+    }
+    
+
+    
+    /**
      * The reader's languages, most preferred first.
      */
     @Throws(GuideException::class)override fun `languages`(): List<kotlin.String> {
@@ -2669,10 +2700,12 @@ open class Guide: Disposable, AutoCloseable, GuideInterface
 
     
     /**
-     * Changes the reader's languages (most preferred first); texts fall back to the pack's default language.
+     * Changes the reader's languages: the platform's whole preferred list, most preferred first, unchanged (BCP 47
+     * tags; `en_US` and `@` keywords are read too). Never fails because of a tag: the answer says which tags are
+     * used and which were skipped and why; texts fall back through CLDR's chain, then the pack's default language.
      */
-    @Throws(GuideException::class)override fun `setLanguages`(`languages`: List<kotlin.String>)
-        = 
+    @Throws(GuideException::class)override fun `setLanguages`(`languages`: List<kotlin.String>): LanguageChoice {
+            return FfiConverterTypeLanguageChoice.lift(
     callWithHandle {
     uniffiRustCallWithError(GuideException) { _status ->
     UniffiLib.uniffi_cityguide_ffi_fn_method_guide_set_languages(
@@ -2681,7 +2714,8 @@ open class Guide: Disposable, AutoCloseable, GuideInterface
         FfiConverterSequenceString.lower(`languages`),_status)
 }
     }
-    
+    )
+    }
     
 
     
@@ -4752,6 +4786,53 @@ public object FfiConverterTypeInstalledCity: FfiConverterRustBuffer<InstalledCit
 
 
 /**
+ * What the guide made of the reader's languages: the canonical tags it uses, in order, and the ones it skipped.
+ */
+data class LanguageChoice (
+    /**
+     * Canonical BCP 47 tags in use, most preferred first.
+     */
+    var `used`: List<kotlin.String>
+    , 
+    /**
+     * Tags that were not used, in the order given.
+     */
+    var `skipped`: List<SkippedTag>
+    
+){
+    
+
+    
+
+    
+    companion object
+}
+
+/**
+ * @suppress
+ */
+public object FfiConverterTypeLanguageChoice: FfiConverterRustBuffer<LanguageChoice> {
+    override fun read(buf: ByteBuffer): LanguageChoice {
+        return LanguageChoice(
+            FfiConverterSequenceString.read(buf),
+            FfiConverterSequenceTypeSkippedTag.read(buf),
+        )
+    }
+
+    override fun allocationSize(value: LanguageChoice) = (
+            FfiConverterSequenceString.allocationSize(value.`used`) +
+            FfiConverterSequenceTypeSkippedTag.allocationSize(value.`skipped`)
+    )
+
+    override fun write(value: LanguageChoice, buf: ByteBuffer) {
+            FfiConverterSequenceString.write(value.`used`, buf)
+            FfiConverterSequenceTypeSkippedTag.write(value.`skipped`, buf)
+    }
+}
+
+
+
+/**
  * A text and the language it is in (which may differ from the reader's first choice).
  */
 data class LocalizedText (
@@ -5671,6 +5752,53 @@ public object FfiConverterTypeSavedPlace: FfiConverterRustBuffer<SavedPlace> {
             FfiConverterTypeSavedStatus.write(value.`status`, buf)
             FfiConverterLong.write(value.`savedAt`, buf)
             FfiConverterOptionalString.write(value.`note`, buf)
+    }
+}
+
+
+
+/**
+ * A tag the guide did not use, and why.
+ */
+data class SkippedTag (
+    /**
+     * The tag as given (cut when very long).
+     */
+    var `tag`: kotlin.String
+    , 
+    /**
+     * Why it was skipped.
+     */
+    var `reason`: SkipReason
+    
+){
+    
+
+    
+
+    
+    companion object
+}
+
+/**
+ * @suppress
+ */
+public object FfiConverterTypeSkippedTag: FfiConverterRustBuffer<SkippedTag> {
+    override fun read(buf: ByteBuffer): SkippedTag {
+        return SkippedTag(
+            FfiConverterString.read(buf),
+            FfiConverterTypeSkipReason.read(buf),
+        )
+    }
+
+    override fun allocationSize(value: SkippedTag) = (
+            FfiConverterString.allocationSize(value.`tag`) +
+            FfiConverterTypeSkipReason.allocationSize(value.`reason`)
+    )
+
+    override fun write(value: SkippedTag, buf: ByteBuffer) {
+            FfiConverterString.write(value.`tag`, buf)
+            FfiConverterTypeSkipReason.write(value.`reason`, buf)
     }
 }
 
@@ -7214,6 +7342,65 @@ public object FfiConverterTypeSavedStatus: FfiConverterRustBuffer<SavedStatus> {
 
 
 
+/**
+ * Why a language tag was not used.
+ */
+
+enum class SkipReason {
+    
+    /**
+     * Empty, or only white space.
+     */
+    EMPTY,
+    /**
+     * Too long to be a language tag.
+     */
+    TOO_LONG,
+    /**
+     * Not a language tag.
+     */
+    MALFORMED,
+    /**
+     * A tag that names no language (`und`, `mul`, `mis`, `zxx`).
+     */
+    NO_LANGUAGE,
+    /**
+     * The same language as an earlier tag of the list.
+     */
+    DUPLICATE,
+    /**
+     * Past the number of languages the guide keeps.
+     */
+    TOO_MANY;
+
+    
+
+
+    companion object
+}
+
+
+/**
+ * @suppress
+ */
+public object FfiConverterTypeSkipReason: FfiConverterRustBuffer<SkipReason> {
+    override fun read(buf: ByteBuffer) = try {
+        SkipReason.values()[buf.getInt() - 1]
+    } catch (e: IndexOutOfBoundsException) {
+        throw RuntimeException("invalid enum value, something is very wrong!!", e)
+    }
+
+    override fun allocationSize(value: SkipReason) = 4UL
+
+    override fun write(value: SkipReason, buf: ByteBuffer) {
+        buf.putInt(value.ordinal + 1)
+    }
+}
+
+
+
+
+
 
 
 /**
@@ -8333,6 +8520,34 @@ public object FfiConverterSequenceTypeSavedPlace: FfiConverterRustBuffer<List<Sa
         buf.putInt(value.size)
         value.iterator().forEach {
             FfiConverterTypeSavedPlace.write(it, buf)
+        }
+    }
+}
+
+
+
+
+/**
+ * @suppress
+ */
+public object FfiConverterSequenceTypeSkippedTag: FfiConverterRustBuffer<List<SkippedTag>> {
+    override fun read(buf: ByteBuffer): List<SkippedTag> {
+        val len = buf.getInt()
+        return List<SkippedTag>(len) {
+            FfiConverterTypeSkippedTag.read(buf)
+        }
+    }
+
+    override fun allocationSize(value: List<SkippedTag>): ULong {
+        val sizeForLength = 4UL
+        val sizeForItems = value.map { FfiConverterTypeSkippedTag.allocationSize(it) }.sum()
+        return sizeForLength + sizeForItems
+    }
+
+    override fun write(value: List<SkippedTag>, buf: ByteBuffer) {
+        buf.putInt(value.size)
+        value.iterator().forEach {
+            FfiConverterTypeSkippedTag.write(it, buf)
         }
     }
 }

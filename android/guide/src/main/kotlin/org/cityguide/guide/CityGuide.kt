@@ -19,6 +19,7 @@ import org.cityguide.ffi.Guide
 import org.cityguide.ffi.GuideConfig
 import org.cityguide.ffi.GuideException
 import org.cityguide.ffi.InstalledCity
+import org.cityguide.ffi.LanguageChoice
 import org.cityguide.ffi.LocationFix
 import org.cityguide.ffi.MapMarker
 import org.cityguide.ffi.OpeningStatus
@@ -85,8 +86,15 @@ class CityGuide private constructor(
     /** The reader's languages, most preferred first. */
     suspend fun languages(): List<String> = onIo { languages() }
 
-    /** Changes the reader's languages (BCP 47 tags, most preferred first). */
-    suspend fun setLanguages(languages: List<String>) = onIo { setLanguages(languages) }
+    /**
+     * Changes the reader's languages: pass the platform's whole list unchanged
+     * (`LocaleList.getDefault().toLanguageTags().split(',')`). Never fails because of a tag; the answer says which tags
+     * are used and which were skipped, and why.
+     */
+    suspend fun setLanguages(languages: List<String>): LanguageChoice = onIo { setLanguages(languages) }
+
+    /** What the guide made of the reader's languages given to [open] or [setLanguages]. */
+    suspend fun languageChoice(): LanguageChoice = onIo { languageChoice() }
 
     /** Every installed city. */
     suspend fun installedCities(): List<InstalledCity> = onIo { installedCities() }

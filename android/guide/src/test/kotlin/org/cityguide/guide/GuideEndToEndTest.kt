@@ -191,6 +191,13 @@ class GuideEndToEndTest {
         }
         assertEquals(1u, e.keyIndex)
         assertEquals(KeyProblem.WEAK, e.problem)
+        // The platform's whole list, as Android 14 writes it, opens the guide; unusable tags are reported, not fatal.
+        CityGuide.open(config("phone-langs", listOf(publicKey))).use { g ->
+            val choice = g.setLanguages(listOf("fil-PH", "en-US-u-mu-celsius-fw-mon", "b+sr+Latn", "zh-Hant-TW", ""))
+            assertEquals(listOf("fil-PH", "en-US", "zh-Hant-TW"), choice.used)
+            assertEquals(listOf("b+sr+Latn", ""), choice.skipped.map { it.tag })
+            assertEquals(choice, g.languageChoice())
+        }
         val consent = assertThrows<GuideException.ConsentRequired> {
             runBlocking { CityGuide.open(config("phone-no-consent", listOf(publicKey))).use { it.updateCity("varna").toList() } }
         }
