@@ -50,6 +50,7 @@ fn staff_triage_a_report_in_chromium_and_the_phone_sees_it() {
 
         let d = Driver::start();
         d.go(&format!("{}inbox/", server.url));
+        d.wait("#name");
         assert!(d.script("return location.pathname").as_str() == Some("/inbox/login"), "sent to sign in");
         assert_eq!(d.script("return document.documentElement.lang"), "bg");
         // Every control has a label; the first Tab reaches the skip link.
@@ -66,7 +67,7 @@ fn staff_triage_a_report_in_chromium_and_the_phone_sees_it() {
         d.keys(TAB);
         d.keys("maintenance-pass-1");
         d.keys(ENTER);
-        std::thread::sleep(std::time::Duration::from_millis(300));
+        d.wait("tbody tr");
         assert_eq!(d.script("return location.pathname"), "/inbox/");
         let row = d.text("tbody tr");
         assert!(row.contains("The bench <by the door> is broken"), "shown as text: {row}");
@@ -77,6 +78,7 @@ fn staff_triage_a_report_in_chromium_and_the_phone_sees_it() {
 
         // Open it, set "in progress" with a public reply, save.
         d.click("tbody tr th a");
+        d.wait("#report-text");
         assert_eq!(d.text("#report-text"), "The bench <by the door> is broken");
         d.click("#status option[value='in_progress']");
         d.type_into("#reply", "Рамката е поръчана; ремонт до петък.");
@@ -106,20 +108,28 @@ fn staff_triage_a_report_in_chromium_and_the_phone_sees_it() {
 
         // Another office's staff: not in their list, not by URL, and a forged form changes nothing.
         d.click("header form button[type=submit]");
+        d.wait("#name");
         d.type_into("#name", "museum");
         d.type_into("#password", "museum-password-1");
         d.click("main form button[type=submit]");
+        d.wait("header form input[name=csrf]");
         assert_eq!(d.script("return document.documentElement.lang"), "en");
         assert!(!d.script("return document.body.innerText").as_str().expect("text").contains(&reference));
         d.go(&format!("{}{}", server.url.trim_end_matches('/'), path));
+        d.wait("main p.problem");
         assert!(d.text("main").contains("No such report."), "by URL: not found");
         d.script(&format!(
             "const f = document.createElement('form'); f.method = 'post'; f.action = '{path}/status';\
              for (const [k, v] of [['csrf', document.querySelector('input[name=csrf]').value], ['status', 'closed'], ['reply', 'x']]) {{\
                const i = document.createElement('input'); i.type = 'hidden'; i.name = k; i.value = v; f.appendChild(i); }}\
-             document.body.appendChild(f); f.submit();"
+             document.body.appendChild(f); document.title = 'forging'; f.submit();"
         ));
-        std::thread::sleep(std::time::Duration::from_millis(300));
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+        while d.script("return document.title") == "forging" {
+            assert!(std::time::Instant::now() < deadline, "the forged form was never answered");
+            std::thread::sleep(std::time::Duration::from_millis(100));
+        }
+        d.wait("main p.problem");
         assert!(d.text("main").contains("No such report."), "a forged change is refused");
         let again = json(&["explore", "--data-dir", &p, "outbox", "refresh", "--server", &server.url, "--json"]);
         let mine = again["reports"]

@@ -21,6 +21,7 @@ use axum::routing::{get, post};
 use hyper_util::rt::{TokioIo, TokioTimer};
 use hyper_util::service::TowerToHyperService;
 use tower::ServiceExt;
+use tower_http::compression::CompressionLayer;
 use tower_http::services::ServeDir;
 
 use crate::config::Config;
@@ -204,8 +205,8 @@ pub fn router(state: Shared) -> Router {
         .route("/v1/feedback", post(crate::phone::feedback))
         .route("/v1/ballots", post(crate::phone::ballot))
         .route("/v1/status", post(crate::phone::status))
-        .nest("/open311/v2", crate::open311::router())
-        .merge(crate::web::router())
+        .nest("/open311/v2", crate::open311::router().layer(CompressionLayer::new()))
+        .merge(crate::web::router().layer(CompressionLayer::new()))
         .fallback(fallback)
         .layer(DefaultBodyLimit::max(cfg.max_body_bytes))
         .layer(tower_http::timeout::TimeoutLayer::with_status_code(

@@ -39,6 +39,7 @@ pub fn router() -> Router<Shared> {
         .route("/inbox/reports/{id}/merge", post(merge))
         .route("/inbox/export.csv", get(export_csv))
         .route("/inbox/consultations", get(consultations))
+        .route("/results/", get(public_results))
         .route("/inbox/admin", get(admin))
         .route("/inbox/admin/offices", post(admin_office))
         .route("/inbox/admin/routes", post(admin_route))
@@ -154,6 +155,8 @@ fn t(lang: &str, key: &str) -> &'static str {
         "pending" => ("чакащи доставки", "deliveries pending"),
         "not_found" => ("Няма такъв сигнал.", "No such report."),
         "back" => ("Назад към списъка", "Back to the list"),
+        "results" => ("Резултати от допитванията", "Consultation results"),
+        "no_results" => ("Още няма приключили допитвания.", "No consultation has closed yet."),
         _ => ("?", "?"),
     };
     if lang == "en" { en } else { bg }
@@ -840,39 +843,31 @@ async fn export_csv(State(s): State<Shared>, headers: HeaderMap, Query(q): Query
         .into_response()
 }
 
-async fn consultations(State(s): State<Shared>, headers: HeaderMap) -> Response {
-    let (user, csrf) = match signed_in(&s, &headers).await {
-        Ok(x) => x,
-        Err(r) => return r,
-    };
-    let lang = lang_of(&headers, Some(&user));
-    let tallies = match s.db.run(move |c| store::results(c, now())).await {
-        Ok(t) => t,
-        Err(e) => return crate::app::db_unavailable(&e),
-    };
+/// The result tables of consultations, one section each.
+fn tallies_html(lang: &str, tallies: &[store::Tally]) -> String {
     let mut body = String::new();
-    for k in &tallies {
+    for k in tallies {
         let rule = match k.rule {
             VotingRule::Single => String::new(),
             VotingRule::UpTo { max } => format!(" · ≤ {max}"),
-            VotingRule::Budget { budget } => format!(" · {}: {budget}", t(&lang, "cost")),
+            VotingRule::Budget { budget } => format!(" · {}: {budget}", t(lang, "cost")),
         };
         body += &format!(
             "<section aria-labelledby=\"k-{id}\"><h2 id=\"k-{id}\">{} / {}</h2><p>{}: {} · {} — {} · {}: {}{rule}</p>\
              <table data-consultation=\"{}\"><thead><tr><th scope=\"col\">{}</th><th scope=\"col\">{}</th><th scope=\"col\">{}</th><th scope=\"col\">{}</th></tr></thead><tbody>",
             esc(&k.city_id),
             esc(&k.id),
-            t(&lang, "phase"),
+            t(lang, "phase"),
             esc(&k.phase),
             esc(&k.opens),
             esc(&k.closes),
-            t(&lang, "ballots"),
+            t(lang, "ballots"),
             k.ballots,
             esc(&k.id),
-            t(&lang, "option"),
-            t(&lang, "votes"),
-            t(&lang, "cost"),
-            t(&lang, "funded"),
+            t(lang, "option"),
+            t(lang, "votes"),
+            t(lang, "cost"),
+            t(lang, "funded"),
             id = esc(&k.id),
         );
         let max = k.options.iter().map(|o| o.ballots).max().unwrap_or(0).max(1);
@@ -884,12 +879,42 @@ async fn consultations(State(s): State<Shared>, headers: HeaderMap) -> Response 
                 o.ballots * 200 / max,
                 o.ballots,
                 if o.cost > 0 { o.cost.to_string() } else { String::new() },
-                if o.funded { t(&lang, "yes") } else { "" },
+                if o.funded { t(lang, "yes") } else { "" },
             );
         }
         body += "</tbody></table></section>";
     }
+    body
+}
+
+async fn consultations(State(s): State<Shared>, headers: HeaderMap) -> Response {
+    let (user, csrf) = match signed_in(&s, &headers).await {
+        Ok(x) => x,
+        Err(r) => return r,
+    };
+    let lang = lang_of(&headers, Some(&user));
+    let tallies = match s.db.run(move |c| store::results(c, now())).await {
+        Ok(t) => t,
+        Err(e) => return crate::app::db_unavailable(&e),
+    };
+    let body = tallies_html(&lang, &tallies);
     page(&lang, t(&lang, "consultations"), Some((&user, &csrf)), &body)
+}
+
+/// `GET /results/`: the public result page. Only consultations whose voting has closed are shown, so running
+/// counts never sway a vote.
+async fn public_results(State(s): State<Shared>, headers: HeaderMap) -> Response {
+    let lang = lang_of(&headers, None);
+    let tallies = match s.db.run(move |c| store::results(c, now())).await {
+        Ok(t) => t.into_iter().filter(|k| k.phase == "results").collect::<Vec<_>>(),
+        Err(e) => return crate::app::db_unavailable(&e),
+    };
+    let body = if tallies.is_empty() {
+        format!("<p role=\"status\">{}</p>", t(&lang, "no_results"))
+    } else {
+        tallies_html(&lang, &tallies)
+    };
+    page(&lang, t(&lang, "results"), None, &body)
 }
 
 async fn admin_guard(s: &Shared, headers: &HeaderMap) -> Result<(User, String, String), Response> {

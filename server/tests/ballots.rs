@@ -192,6 +192,21 @@ fn the_phone_checks_the_rule_offline_and_the_server_agrees() {
         let page = get(&format!("{}inbox/consultations", s.url), &[("Cookie", &cookie)]);
         assert!(page.body.contains("data-consultation=\"budget\""), "{}", page.body);
         assert!(page.body.contains("data-option=\"library\""));
+        // The public result page shows only consultations whose voting has closed.
+        let public = get(&format!("{}results/", s.url), &[]);
+        assert_eq!(public.status, 200);
+        assert!(!public.body.contains("data-consultation"), "nothing while voting is open: {}", public.body);
+        s.db()
+            .run_blocking(|c| {
+                let mut old = consultation("old-square", VotingRule::Single, &[("fountain", 0), ("trees", 0)]);
+                old.opens = 1_000;
+                old.closes = 2_000;
+                store::register_consultation(c, &old, 500)
+            })
+            .expect("a closed consultation");
+        let public = get(&format!("{}results/", s.url), &[]);
+        assert!(public.body.contains("data-consultation=\"old-square\""), "{}", public.body);
+        assert!(!public.body.contains("data-consultation=\"budget\""), "still open: not shown");
         // A ballot the phone would refuse is refused by the server too.
         let mut cheat = ballot(99, 'f', "budget", &["library", "playground"], 1, now);
         cheat.city_id = "mini".into();

@@ -45,12 +45,29 @@ fn health_readiness_metrics_and_the_static_site() {
             assert!(out.starts_with("HTTP/1.1 404") || out.starts_with("HTTP/1.1 400"), "{path}: {out}");
         }
         assert_eq!(post(&format!("{}catalog.json", s.url), "application/json", b"{}", &[]).status, 404);
+        // Open311 documents and pages are compressed for clients that accept it; pack bytes never are (ranges stay
+        // byte-exact).
+        let raw = |path: &str, extra: &str| {
+            let mut c = TcpStream::connect(&addr).expect("connect");
+            c.write_all(
+                format!("GET {path} HTTP/1.1\r\nHost: x\r\nAccept-Encoding: gzip\r\n{extra}Connection: close\r\n\r\n")
+                    .as_bytes(),
+            )
+            .expect("w");
+            let mut out = Vec::new();
+            let _ = c.read_to_end(&mut out);
+            let text = String::from_utf8_lossy(&out).to_ascii_lowercase();
+            text.split("\r\n\r\n").next().unwrap_or("").to_owned()
+        };
+        assert!(raw("/open311/v2/services.json", "").contains("content-encoding: gzip"));
+        let head = raw("/packs/mini.pack", "Range: bytes=0-99\r\n");
+        assert!(head.starts_with("http/1.1 206") && !head.contains("content-encoding"), "{head}");
 
         let metrics = get(&format!("{}metrics", s.url), &[]);
         assert!(metrics.header("content-type").is_some_and(|c| c.starts_with("text/plain; version=0.0.4")));
         for want in [
             "cityguide_http_requests_total{method=\"GET\",route=\"/healthz\",status=\"200\"} 1",
-            "cityguide_http_requests_total{method=\"GET\",route=\"static\",status=\"206\"} 1",
+            "cityguide_http_requests_total{method=\"GET\",route=\"static\",status=\"206\"} 2",
             "cityguide_database_up 1",
             "cityguide_deliveries_pending 0",
             "cityguide_http_request_duration_seconds_count",
