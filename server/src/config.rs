@@ -198,7 +198,7 @@ impl Config {
         }
         self.city.packs = self.city.packs.iter().map(|p| join(p)).collect();
         let url = &self.database.url;
-        if !url.starts_with("postgres") {
+        if !url.starts_with("postgres") && url != "sqlite::memory:" {
             let path = url.strip_prefix("sqlite://").or_else(|| url.strip_prefix("sqlite:")).unwrap_or(url);
             self.database.url = format!("sqlite:{}", join(Path::new(path)).display());
         }

@@ -38,17 +38,13 @@ pub fn config(o: &ServeOptions) -> Result<Config, String> {
     c.city.packs = o.packs.clone();
     c.limits.reports_per_hour = o.reports_per_hour;
     c.limits.ballots_per_hour = o.ballots_per_hour;
-    // Without --feedback-db the endpoints still answer, on a throw-away file removed when the server stops.
+    // Without --feedback-db the endpoints still answer, on an in-memory database that leaves nothing behind.
     c.database.url = match &o.feedback_db {
         Some(db) => format!("sqlite:{}", db.display()),
-        None => format!("sqlite:{}", temp_db().display()),
+        None => "sqlite::memory:".into(),
     };
     c.check()?;
     Ok(c)
-}
-
-fn temp_db() -> PathBuf {
-    std::env::temp_dir().join(format!("cityguide-serve-{}.db", std::process::id()))
 }
 
 /// Runs until Ctrl-C or SIGTERM; prints the URL first (`serving SITE on http://ADDR/`).
@@ -66,11 +62,5 @@ pub fn run(o: &ServeOptions) -> Result<(), String> {
     use std::io::Write;
     let _ = std::io::stdout().flush();
     server.join();
-    if o.feedback_db.is_none() {
-        let p = temp_db();
-        for ext in ["", "-wal", "-shm"] {
-            let _ = std::fs::remove_file(format!("{}{ext}", p.display()));
-        }
-    }
     Ok(())
 }
