@@ -233,9 +233,6 @@ pub const MIGRATIONS: &[(&str, &str)] = &[("0001_inbox", include_str!("migration
 
 enum Opener {
     Sqlite(std::path::PathBuf),
-    /// `sqlite::memory:`: one in-memory database that lives as long as its (single) connection; for the
-    /// development server without an inbox file.
-    Memory,
     Postgres(String),
 }
 
@@ -251,7 +248,6 @@ struct Inner {
     slots: tokio::sync::Semaphore,
     backend: Backend,
     label: String,
-    memory_opened: std::sync::atomic::AtomicBool,
 }
 
 impl Drop for Inner {
@@ -271,7 +267,8 @@ impl Drop for Inner {
 }
 
 impl Db {
-    /// Opens a database from a URL: `sqlite:PATH` (or a plain path), `sqlite::memory:`, or
+    /// Opens a database from a URL: `sqlite:PATH` (or a plain path; `sqlite::memory:` is SQLite's private in-memory
+    /// database, which lives as long as the one SQLite connection, for the development server) or
     /// `postgres://...`/`postgresql://...`; runs
     /// the migrations. `max_connections` bounds the concurrent database work.
     pub fn open(url: &str, max_connections: usize) -> Result<Db, DbError> {
@@ -292,7 +289,6 @@ impl Db {
                 slots: tokio::sync::Semaphore::new(slots),
                 backend,
                 label,
-                memory_opened: std::sync::atomic::AtomicBool::new(false),
             }),
         };
         let mut conn = db.connect()?;
@@ -314,10 +310,6 @@ impl Db {
     fn connect(&self) -> Result<Box<dyn Conn>, DbError> {
         match &self.inner.opener {
             Opener::Sqlite(p) => Ok(Box::new(sqlite::SqliteConn::open(p)?)),
-            Opener::Memory if self.inner.memory_opened.swap(true, std::sync::atomic::Ordering::SeqCst) => {
-                Err(DbError::Connection("the in-memory database's connection was lost".into()))
-            }
-            Opener::Memory => Ok(Box::new(sqlite::SqliteConn::memory()?)),
             Opener::Postgres(u) => Ok(Box::new(pg::PgConn::open(u)?)),
         }
     }

@@ -28,15 +28,6 @@ impl SqliteConn {
     }
 }
 
-impl SqliteConn {
-    /// A private in-memory database (development only: gone when the connection closes).
-    pub fn memory() -> Result<SqliteConn, DbError> {
-        let conn = Connection::open_in_memory().map_err(|e| DbError::Other(e.to_string()))?;
-        conn.pragma_update(None, "foreign_keys", "ON").map_err(|e| DbError::Other(e.to_string()))?;
-        Ok(SqliteConn { conn })
-    }
-}
-
 /// `$1` → `?1`: SQLite numbers `?NNN` parameters by their digits, as PostgreSQL does `$NNN`.
 fn dialect(sql: &str) -> String {
     sql.replace('$', "?")
