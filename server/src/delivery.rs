@@ -5,9 +5,10 @@
 //! between the two. A worker wakes every `delivery.interval_s`, takes the due rows, and sends each on the blocking
 //! pool. A failure waits `retry_base_s · 2^(n-1)` (at most 6 hours) before the next attempt; after
 //! `delivery.attempts` failures the row is `dead`, listed for the administrator in the inbox, who can send it again.
-//! E-mail is at-least-once (an answer lost after the relay accepted the message causes a second message with the
-//! same reference in its subject); Open311 requests carry our reference as `attribute[key]`-style idempotency in
-//! `attribute[cityguide_reference]`, so a repeat is recognisable on their side.
+//! Delivery is at least once: an answer lost after the relay or the office's system accepted a report causes a second
+//! attempt. An e-mail repeat carries the same reference in its subject; an Open311 repeat carries the same
+//! `attribute[cityguide_reference]` and the same content, which another cityguide server recognises as a duplicate
+//! (its key is derived from the client and the content).
 
 use std::collections::HashMap;
 use std::time::Duration;
