@@ -21,6 +21,9 @@ cargo fmt --all -- --check
 step "lints"
 cargo clippy --workspace --all-targets --locked -- -D warnings
 
+step "the phone library's dependency tree has no publisher, CLI, server, bindgen or test crates (no build)"
+scripts/check-deps.sh
+
 step "Rust tests; the city server's tests on SQLite and on a throw-away PostgreSQL (installs Debian's postgresql if missing)"
 scripts/test-postgres.sh cargo test --workspace --locked
 

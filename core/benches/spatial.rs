@@ -16,7 +16,8 @@
 //! Loading the R*Tree is setup, outside every measurement; its load time is printed once per size and, at 10k and
 //! 100k, also measured as `build/*/sqlite_rtree`.
 //!
-//! `cargo bench -p cityguide-core --bench spatial`
+//! `LIBSQLITE3_FLAGS= cargo bench -p cityguide-core --bench spatial` (the empty `LIBSQLITE3_FLAGS` builds SQLite with
+//! its R*Tree module, which the workspace leaves out of the phone library: see `.cargo/config.toml`)
 
 mod common;
 
@@ -44,7 +45,7 @@ impl<'a> SqliteRtree<'a> {
     fn build(coords: &'a [(f64, f64)]) -> SqliteRtree<'a> {
         let mut conn = Connection::open_in_memory().expect("sqlite");
         conn.execute_batch("CREATE VIRTUAL TABLE places USING rtree(id, min_lat, max_lat, min_lon, max_lon);")
-            .expect("rtree");
+            .expect("SQLite's R*Tree module: the workspace builds SQLite without it (.cargo/config.toml); run this bench as `LIBSQLITE3_FLAGS= cargo bench -p cityguide-core --bench spatial`");
         let tx = conn.transaction().expect("tx");
         {
             let mut ins = tx.prepare("INSERT INTO places VALUES (?1, ?2, ?2, ?3, ?3)").expect("prepare");

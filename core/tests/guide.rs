@@ -136,6 +136,30 @@ fn opening_hours_in_the_city_time_zone_with_holidays() {
 }
 
 #[test]
+fn a_pack_without_time_zone_rules_has_unknown_hours_not_closed() {
+    // A format 1.1 pack (before packs carried their zone's rules): it installs, and the core, which has no time-zone
+    // database, says it does not know rather than guess.
+    let tmp = tempfile::tempdir().expect("tmp");
+    let g = open(tmp.path(), &["en"]);
+    let mut content = build_pack(&common::mini(), &BuildOptions::default()).expect("builds").content;
+    content.meta.time_zone_rules = None;
+    g.install_pack_bytes(cityguide_core::pack::write_pack(&content).expect("writes")).expect("installs");
+    let h = g.opening_status("mini", "archaeological-museum", at("2026-07-14T07:30:00Z")).expect("hours");
+    assert_eq!(h.state, OpenState::Unknown);
+    assert_eq!(h.unknown_reason, Some(cityguide_core::query::hours::UnknownReason::NoTimeZoneRules));
+    assert_eq!(h.label, "hours unknown");
+    assert_eq!(h.expression.as_deref(), Some("Tu-Su 10:00-17:00; PH off"));
+    // "Open now" leaves such places out, as it does any place whose hours are unknown.
+    let open_now = PlaceFilter { open_at: Some(at("2026-07-14T07:30:00Z")), ..Default::default() };
+    let q = NearbyQuery::new(ll(43.20497, 27.91021), 10).filtered(open_now);
+    assert!(g.nearby("mini", &q, None).expect("n").is_empty());
+    // The next publication brings the rules, and the same place answers.
+    g.install_pack_bytes(mini_pack(Some(4))).expect("installs");
+    let h = g.opening_status("mini", "archaeological-museum", at("2026-07-14T07:30:00Z")).expect("hours");
+    assert_eq!(h.state, OpenState::Open);
+}
+
+#[test]
 fn search_in_any_script() {
     let tmp = tempfile::tempdir().expect("tmp");
     let g = installed(tmp.path());

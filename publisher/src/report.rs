@@ -347,6 +347,7 @@ mod tests {
             website: None,
             time_zone: "Europe/Sofia".into(),
             country: None,
+            time_zone_rules: None,
         };
         let c = Content {
             meta: meta.clone(),

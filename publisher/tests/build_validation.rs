@@ -110,6 +110,16 @@ fn invalid_opening_hours() {
 }
 
 #[test]
+fn unknown_or_misspelt_time_zone() {
+    // city.toml line 7: `time_zone = "Europe/Sofia"`, the value starts at column 13.
+    let errs = errors_after(|d| edit(d, "city.toml", "Europe/Sofia", "Europe/Varna"));
+    assert_error(&errs, "city.toml", 7, 13, "\"Europe/Varna\" is not an IANA time zone");
+    // The database is looked up without regard to case; the pack must still name the zone as the database does.
+    let errs = errors_after(|d| edit(d, "city.toml", "Europe/Sofia", "europe/sofia"));
+    assert_error(&errs, "city.toml", 7, 13, "is spelled \"Europe/Sofia\" in the IANA database");
+}
+
+#[test]
 fn unknown_language_tag_in_city_file() {
     let errs = errors_after(|d| edit(d, "city.toml", "\"bg\", \"en\", \"de\"]", "\"bg\", \"en\", \"xx\"]"));
     assert_error(&errs, "city.toml", 6, 13, "unknown language tag \"xx\"");

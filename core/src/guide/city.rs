@@ -39,7 +39,8 @@ impl City {
         let parts = std::thread::scope(|scope| {
             let index_job = scope.spawn(|| SpatialIndex::build(&coords));
             let meta = p.meta();
-            let hours = HoursContext::new(meta.time_zone(), meta.country())
+            let rules = meta.time_zone_rules().map(|r| r.bytes());
+            let hours = HoursContext::for_pack(meta.time_zone(), rules, meta.country())
                 .map_err(|e| GuideError::InvalidPack(PackError::Invalid(format!("time zone: {e}"))))?;
             let cats = p.categories().unwrap_or_default();
             let pois = p.pois().unwrap_or_default();

@@ -41,7 +41,10 @@ pub use write::write_pack;
 /// Format major this core reads and writes. Packs with another major are refused.
 pub const FORMAT_MAJOR: u16 = 1;
 /// Format minor this core writes. Readers accept any minor of their major.
-pub const FORMAT_MINOR: u16 = 2;
+///
+/// 1.1 added `Pack.consultations`; 1.2 added `Metadata.time_zone_rules` (the city's time zone as TZif bytes); 1.3
+/// voting rules, costs and phases in `Consultation`.
+pub const FORMAT_MINOR: u16 = 3;
 /// The four bytes at offset 4 of every pack.
 pub const FILE_IDENTIFIER: &str = fb::PACK_IDENTIFIER;
 

@@ -59,6 +59,11 @@ pub struct Meta {
     pub time_zone: String,
     /// ISO 3166-1 alpha-2 country code, for public holidays.
     pub country: Option<String>,
+    /// The rules of [`Meta::time_zone`] as TZif bytes (RFC 8536), written by the publisher from its copy of the
+    /// IANA database (format 1.2); `None` in older packs. In JSON (deltas) a plain array of bytes: a zone's rules are
+    /// about a kilobyte and deltas are compressed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub time_zone_rules: Option<Vec<u8>>,
 }
 
 /// A latitude/longitude box, degrees.
@@ -335,12 +340,12 @@ pub struct ConsultationOptionRec {
     pub label: Texts,
     /// Longer explanation per language.
     pub description: Texts,
-    /// What the project costs, in whole units of the consultation's currency (format 1.2; budget consultations).
+    /// What the project costs, in whole units of the consultation's currency (format 1.3; budget consultations).
     #[serde(default)]
     pub cost: i64,
 }
 
-/// How voters choose in a consultation (format 1.2); fixed once voting opens.
+/// How voters choose in a consultation (format 1.3); fixed once voting opens.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case", tag = "rule")]
 pub enum VotingRuleRec {
@@ -380,13 +385,13 @@ pub struct ConsultationRec {
     pub area: Option<BBox>,
     /// Where the full proposal is published.
     pub url: Option<String>,
-    /// How voters choose (format 1.2).
+    /// How voters choose (format 1.3).
     #[serde(default)]
     pub rule: VotingRuleRec,
-    /// Currency of the budget and costs, ISO 4217 (format 1.2).
+    /// Currency of the budget and costs, ISO 4217 (format 1.3).
     #[serde(default)]
     pub currency: Option<String>,
-    /// Proposals are accepted from this time (Unix seconds) until voting opens (format 1.2).
+    /// Proposals are accepted from this time (Unix seconds) until voting opens (format 1.3).
     #[serde(default)]
     pub proposals_opens: Option<i64>,
 }

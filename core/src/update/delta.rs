@@ -174,7 +174,10 @@ pub fn decode(bytes: &[u8], max_decompressed: u64) -> Result<Delta, DeltaError> 
     if json.len() as u64 > max_decompressed {
         return Err(DeltaError::TooLarge { max: max_decompressed });
     }
-    let delta: Delta = serde_json::from_slice(&json).map_err(|e| DeltaError::Malformed(e.to_string()))?;
+    // Through a `Value`, as `apply` reads the patches: one set of deserializers for the record types instead of two
+    // (from text and from a `Value`) keeps about 0.1 MB of generated code out of the phone library.
+    let value: Value = serde_json::from_slice(&json).map_err(|e| DeltaError::Malformed(e.to_string()))?;
+    let delta: Delta = serde_json::from_value(value).map_err(|e| DeltaError::Malformed(e.to_string()))?;
     if delta.format != DELTA_FORMAT {
         return Err(DeltaError::UnsupportedFormat(delta.format));
     }

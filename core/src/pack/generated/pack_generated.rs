@@ -203,7 +203,7 @@ pub const ENUM_VALUES_VOTING_RULE: [VotingRule; 3] = [
   VotingRule::Budget,
 ];
 
-/// How voters choose in a consultation (format 1.2). Fixed once voting opens.
+/// How voters choose in a consultation (format 1.3). Fixed once voting opens.
 #[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Default)]
 #[repr(transparent)]
 pub struct VotingRule(pub u8);
@@ -3164,7 +3164,7 @@ impl<'a> ConsultationOption<'a> {
     // which contains a valid value in this slot
     unsafe { self._tab.get::<::flatbuffers::ForwardsUOffset<::flatbuffers::Vector<'a, ::flatbuffers::ForwardsUOffset<LocalizedText>>>>(ConsultationOption::VT_DESCRIPTION, None)}
   }
-  /// What the project costs, in whole units of the consultation's currency (format 1.2; budget consultations).
+  /// What the project costs, in whole units of the consultation's currency (format 1.3; budget consultations).
   #[inline]
   pub fn cost(&self) -> i64 {
     // Safety:
@@ -3484,7 +3484,7 @@ impl<'a> Consultation<'a> {
     // which contains a valid value in this slot
     unsafe { self._tab.get::<::flatbuffers::ForwardsUOffset<&str>>(Consultation::VT_URL, None)}
   }
-  /// How voters choose (format 1.2; absent: Single).
+  /// How voters choose (format 1.3; absent: Single).
   #[inline]
   pub fn rule(&self) -> VotingRule {
     // Safety:
@@ -3492,7 +3492,7 @@ impl<'a> Consultation<'a> {
     // which contains a valid value in this slot
     unsafe { self._tab.get::<VotingRule>(Consultation::VT_RULE, Some(VotingRule::Single)).unwrap()}
   }
-  /// Most options one ballot may choose, for UpTo (format 1.2).
+  /// Most options one ballot may choose, for UpTo (format 1.3).
   #[inline]
   pub fn max_choices(&self) -> u16 {
     // Safety:
@@ -3500,7 +3500,7 @@ impl<'a> Consultation<'a> {
     // which contains a valid value in this slot
     unsafe { self._tab.get::<u16>(Consultation::VT_MAX_CHOICES, Some(0)).unwrap()}
   }
-  /// What each voter may spend, for Budget, in whole units of `currency` (format 1.2).
+  /// What each voter may spend, for Budget, in whole units of `currency` (format 1.3).
   #[inline]
   pub fn budget(&self) -> i64 {
     // Safety:
@@ -3508,7 +3508,7 @@ impl<'a> Consultation<'a> {
     // which contains a valid value in this slot
     unsafe { self._tab.get::<i64>(Consultation::VT_BUDGET, Some(0)).unwrap()}
   }
-  /// ISO 4217 code of `budget` and the options' `cost`, e.g. "EUR" (format 1.2).
+  /// ISO 4217 code of `budget` and the options' `cost`, e.g. "EUR" (format 1.3).
   #[inline]
   pub fn currency(&self) -> Option<&'a str> {
     // Safety:
@@ -3517,7 +3517,7 @@ impl<'a> Consultation<'a> {
     unsafe { self._tab.get::<::flatbuffers::ForwardsUOffset<&str>>(Consultation::VT_CURRENCY, None)}
   }
   /// Residents may send proposals from this time on, seconds since the Unix epoch; 0 for no proposal phase
-  /// (format 1.2). Phases: proposals from here, voting from `opens`, results from `closes`.
+  /// (format 1.3). Phases: proposals from here, voting from `opens`, results from `closes`.
   #[inline]
   pub fn proposals_opens(&self) -> i64 {
     // Safety:
@@ -3807,6 +3807,7 @@ impl<'a> Metadata<'a> {
   pub const VT_WEBSITE: ::flatbuffers::VOffsetT = 24;
   pub const VT_TIME_ZONE: ::flatbuffers::VOffsetT = 26;
   pub const VT_COUNTRY: ::flatbuffers::VOffsetT = 28;
+  pub const VT_TIME_ZONE_RULES: ::flatbuffers::VOffsetT = 30;
 
   #[inline]
   pub unsafe fn init_from_table(table: ::flatbuffers::Table<'a>) -> Self {
@@ -3820,6 +3821,7 @@ impl<'a> Metadata<'a> {
     let mut builder = MetadataBuilder::new(_fbb);
     builder.add_created(args.created);
     builder.add_version(args.version);
+    if let Some(x) = args.time_zone_rules { builder.add_time_zone_rules(x); }
     if let Some(x) = args.country { builder.add_country(x); }
     if let Some(x) = args.time_zone { builder.add_time_zone(x); }
     if let Some(x) = args.website { builder.add_website(x); }
@@ -3873,6 +3875,9 @@ impl<'a> Metadata<'a> {
     let country = self.country().map(|x| {
       alloc::string::ToString::to_string(x)
     });
+    let time_zone_rules = self.time_zone_rules().map(|x| {
+      x.into_iter().collect()
+    });
     MetadataT {
       city_id,
       name,
@@ -3887,6 +3892,7 @@ impl<'a> Metadata<'a> {
       website,
       time_zone,
       country,
+      time_zone_rules,
     }
   }
 
@@ -3987,6 +3993,16 @@ impl<'a> Metadata<'a> {
     // which contains a valid value in this slot
     unsafe { self._tab.get::<::flatbuffers::ForwardsUOffset<&str>>(Metadata::VT_COUNTRY, None)}
   }
+  /// The rules of `time_zone` (offsets and daylight-saving transitions) as TZif bytes, RFC 8536 version 2 or later,
+  /// from the publisher's copy of the IANA database (format 1.2). Phones evaluate opening hours with these rules and
+  /// carry no time-zone database of their own; without them a phone reports opening hours as unknown.
+  #[inline]
+  pub fn time_zone_rules(&self) -> Option<::flatbuffers::Vector<'a, u8>> {
+    // Safety:
+    // Created from valid Table for this object
+    // which contains a valid value in this slot
+    unsafe { self._tab.get::<::flatbuffers::ForwardsUOffset<::flatbuffers::Vector<'a, u8>>>(Metadata::VT_TIME_ZONE_RULES, None)}
+  }
 }
 
 impl ::flatbuffers::Verifiable for Metadata<'_> {
@@ -4008,6 +4024,7 @@ impl ::flatbuffers::Verifiable for Metadata<'_> {
      .visit_field::<::flatbuffers::ForwardsUOffset<&str>>("website", Self::VT_WEBSITE, false)?
      .visit_field::<::flatbuffers::ForwardsUOffset<&str>>("time_zone", Self::VT_TIME_ZONE, true)?
      .visit_field::<::flatbuffers::ForwardsUOffset<&str>>("country", Self::VT_COUNTRY, false)?
+     .visit_field::<::flatbuffers::ForwardsUOffset<::flatbuffers::Vector<'_, u8>>>("time_zone_rules", Self::VT_TIME_ZONE_RULES, false)?
      .finish();
     Ok(())
   }
@@ -4026,6 +4043,7 @@ pub struct MetadataArgs<'a> {
     pub website: Option<::flatbuffers::WIPOffset<&'a str>>,
     pub time_zone: Option<::flatbuffers::WIPOffset<&'a str>>,
     pub country: Option<::flatbuffers::WIPOffset<&'a str>>,
+    pub time_zone_rules: Option<::flatbuffers::WIPOffset<::flatbuffers::Vector<'a, u8>>>,
 }
 impl<'a> Default for MetadataArgs<'a> {
   #[inline]
@@ -4044,6 +4062,7 @@ impl<'a> Default for MetadataArgs<'a> {
       website: None,
       time_zone: None, // required field
       country: None,
+      time_zone_rules: None,
     }
   }
 }
@@ -4106,6 +4125,10 @@ impl<'a: 'b, 'b, A: ::flatbuffers::Allocator + 'a> MetadataBuilder<'a, 'b, A> {
     self.fbb_.push_slot_always::<::flatbuffers::WIPOffset<_>>(Metadata::VT_COUNTRY, country);
   }
   #[inline]
+  pub fn add_time_zone_rules(&mut self, time_zone_rules: ::flatbuffers::WIPOffset<::flatbuffers::Vector<'b , u8>>) {
+    self.fbb_.push_slot_always::<::flatbuffers::WIPOffset<_>>(Metadata::VT_TIME_ZONE_RULES, time_zone_rules);
+  }
+  #[inline]
   pub fn new(_fbb: &'b mut ::flatbuffers::FlatBufferBuilder<'a, A>) -> MetadataBuilder<'a, 'b, A> {
     let start = _fbb.start_table();
     MetadataBuilder {
@@ -4139,6 +4162,7 @@ impl ::core::fmt::Debug for Metadata<'_> {
       ds.field("website", &self.website());
       ds.field("time_zone", &self.time_zone());
       ds.field("country", &self.country());
+      ds.field("time_zone_rules", &self.time_zone_rules());
       ds.finish()
   }
 }
@@ -4158,6 +4182,7 @@ pub struct MetadataT {
   pub website: Option<alloc::string::String>,
   pub time_zone: alloc::string::String,
   pub country: Option<alloc::string::String>,
+  pub time_zone_rules: Option<alloc::vec::Vec<u8>>,
 }
 impl Default for MetadataT {
   fn default() -> Self {
@@ -4175,6 +4200,7 @@ impl Default for MetadataT {
       website: None,
       time_zone: alloc::string::ToString::to_string(""),
       country: None,
+      time_zone_rules: None,
     }
   }
 }
@@ -4220,6 +4246,9 @@ impl MetadataT {
     let country = self.country.as_ref().map(|x|{
       _fbb.create_string(x)
     });
+    let time_zone_rules = self.time_zone_rules.as_ref().map(|x|{
+      _fbb.create_vector(x)
+    });
     Metadata::create(_fbb, &MetadataArgs{
       city_id,
       name,
@@ -4234,6 +4263,7 @@ impl MetadataT {
       website,
       time_zone,
       country,
+      time_zone_rules,
     })
   }
 }

