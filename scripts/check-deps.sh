@@ -24,6 +24,9 @@ esac
 forbidden=(
   "csv:publisher sources" "geojson:publisher sources" "toml:publisher sources" "geo:publisher spatial joins"
   "osmpbf:OSM import" "clap:CLI" "indicatif:CLI progress" "tiny_http:city server" "ureq:HTTP for CLI and tests"
+  "axum:city server" "tokio:city server" "hyper:city server" "tower:city server" "tower-http:city server"
+  "postgres:city server" "tokio-postgres:city server" "lettre:city server" "argon2:city server"
+  "quick-xml:city server (Open311)"
   "criterion:benchmarks" "chrono-tz:a whole time-zone database; packs carry their zone's rules"
   "uniffi_bindgen:the binding generator, for tools/uniffi-bindgen only"
 )

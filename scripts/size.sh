@@ -100,20 +100,22 @@ if head -1 "$map" 2>/dev/null | grep -q 'VMA.*LMA.*Size.*Align.*Out.*In.*Symbol'
       printf "  %10d  %4.1f%%  %s\n", $by{$c}, 100 * $by{$c} / $total, $c;
     }
   ' "$map" "$top" "$size"
-else
-  echo "top $top crates by code size (symbol table; data tables are not attributed):"
+  echo
+fi
+# With fat LTO the Rust crates reach the linker as one object, so the map puts all their code under the final
+# crate; the symbols still carry each function's crate, so code is attributed from the symbol table as well.
+  echo "top $top crates by code size (functions in the symbol table; data tables are not attributed):"
   nm -S --size-sort -C -t d "$lib" | perl -ne '
     next unless /^\S+\s+(\d+)\s+[tTwW]\s+(.*)$/;
     my ($size, $name) = ($1, $2);
     $name =~ s/^(<|&|mut |dyn |\*const |\*mut )+//g;
-    my $crate = $name =~ /^([A-Za-z_]\w*)::/ ? $1 : "C or unnamed";
+    my $crate = $name =~ /^([A-Za-z_]\w*)::/ ? $1 : $name =~ /^uniffi_/ ? "cityguide_ffi exports (with what LTO inlined into them)" : $name =~ /^sqlite3/i ? "SQLite (C, exported functions only)" : $name =~ /^(ZSTD|HUF|FSE|HIST)_/ ? "zstd (C)" : "C statics (SQLite, zstd) and unnamed";
     $by{$crate} += $size;
     END {
       my $n = 0;
       printf "  %10s  %s\n", "bytes", "crate";
       for my $c (sort { $by{$b} <=> $by{$a} } keys %by) { last if ++$n > '"$top"'; printf "  %10d  %s\n", $by{$c}, $c }
     }'
-fi
 
 if $check; then
   echo

@@ -24,8 +24,11 @@ cargo clippy --workspace --all-targets --locked -- -D warnings
 step "the phone library's dependency tree has no publisher, CLI, server, bindgen or test crates (no build)"
 scripts/check-deps.sh
 
-step "Rust tests"
-cargo test --workspace --locked
+step "the stripped release phone library stays within 3.0 MB (one release build of cityguide-ffi)"
+scripts/size.sh --check
+
+step "Rust tests; the city server's tests on SQLite and on a throw-away PostgreSQL (installs Debian's postgresql if missing)"
+scripts/test-postgres.sh cargo test --workspace --locked
 
 step "Kotlin: bindings fresh, generated code compiles without warnings, JVM end-to-end tests (installs a JDK and Maven if missing)"
 scripts/test-kotlin.sh

@@ -154,6 +154,82 @@ pub fn run(source: &Path, data_dir: Option<&Path>) -> Result<(), String> {
     for f in guide.favourites().map_err(|e| e.to_string())? {
         println!("  ★ {} ({})", f.name, f.place_id);
     }
+    city_server(&guide, &id, &dir, &built.bytes, now.timestamp())?;
     println!("\nThe simulated phone's data is in {}", dir.display());
+    Ok(())
+}
+
+/// The loop with the city: the city's server starts on loopback with its embedded SQLite inbox, the phone sends a
+/// report, the office answers through its own system (Open311), the phone sees the answer, the server stops.
+fn city_server(guide: &Guide, city: &str, dir: &Path, pack: &[u8], now: i64) -> Result<(), String> {
+    use cityguide_core::Transport;
+    use cityguide_core::citizen::{ConsentScope, FeedbackDraft};
+    step("The city's server starts on this machine (embedded SQLite inbox, loopback only)");
+    let pack_file = dir.join("city.pack");
+    std::fs::write(&pack_file, pack).map_err(|e| format!("{}: {e}", pack_file.display()))?;
+    let mut cfg = cityguide_server::Config::default();
+    cfg.server.listen = "127.0.0.1:0".into();
+    cfg.database.url = format!("sqlite:{}", dir.join("city-inbox.db").display());
+    cfg.city.packs = vec![pack_file];
+    cfg.city.reference_prefix = "VAR".into();
+    cfg.city.jurisdiction_id = "varna.bg".into();
+    let server = cityguide_server::Background::start(cfg.clone(), false)?;
+    let url = format!("http://{}/", server.addr);
+    println!("  listening on {url} (inbox {url}inbox/, Open311 {url}open311/v2/discovery.json)");
+
+    step("The visitor reports a problem; with the feedback consent the outbox sends it");
+    guide.set_consent(ConsentScope::Feedback, true, now).map_err(|e| e.to_string())?;
+    let draft = FeedbackDraft {
+        city_id: city.to_owned(),
+        place_id: Some("roman-thermae".into()),
+        category: "accessibility".into(),
+        text: "The ramp at the east entrance is blocked by a fence.".into(),
+        lang: Some("en".into()),
+        ..FeedbackDraft::default()
+    };
+    let item = guide.submit_feedback(&draft, now).map_err(|e| e.to_string())?;
+    let net = cityguide_core::update::transport::HttpTransport::default();
+    let flushed = guide.flush_outbox(&net, &url, now).map_err(|e| e.to_string())?;
+    println!("  saved for {}; sent: {} acknowledged", item.office.as_deref().unwrap_or("-"), flushed.acknowledged);
+    guide.refresh_report_statuses(&net, &url, now).map_err(|e| e.to_string())?;
+    let reference = guide
+        .outbox_item(&item.key)
+        .map_err(|e| e.to_string())?
+        .and_then(|i| i.office_status)
+        .map(|s| s.reference)
+        .ok_or("the server gave no reference")?;
+    println!("  the city's reference: {reference} (status open)");
+
+    step("The office's own system answers through Open311 (servicerequestupdates)");
+    let db = cityguide_server::db::Db::open(&cfg.database.url, 1).map_err(|e| e.to_string())?;
+    let office = item.office.clone().unwrap_or_default();
+    let key = db
+        .run_blocking(|c| cityguide_server::store::create_api_key(c, "demo-office-system", Some(&office), now))
+        .map_err(|e| e.to_string())?;
+    let form = [
+        ("api_key", key.as_str()),
+        ("service_request_id", reference.as_str()),
+        ("update_id", "demo-1"),
+        ("status", "ACTION_SCHEDULED"),
+        ("description", "Thank you. The fence will be moved on Monday."),
+    ];
+    let body = serde_urlencoded::to_string(form).map_err(|e| e.to_string())?;
+    let answer = net
+        .post(
+            &format!("{url}open311/v2/servicerequestupdates.json"),
+            "application/x-www-form-urlencoded",
+            body.as_bytes(),
+            4096,
+        )
+        .map_err(|e| e.to_string())?;
+    println!("  {office}: HTTP {}", answer.status);
+
+    step("The visitor's phone asks where the report stands");
+    guide.refresh_report_statuses(&net, &url, now).map_err(|e| e.to_string())?;
+    if let Some(s) = guide.outbox_item(&item.key).map_err(|e| e.to_string())?.and_then(|i| i.office_status) {
+        println!("  {}: {} — \"{}\"", s.reference, s.status, s.public_reply.unwrap_or_default());
+    }
+    server.stop();
+    println!("  the server stopped");
     Ok(())
 }

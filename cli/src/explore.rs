@@ -199,6 +199,9 @@ enum FeedbackAction {
         /// Reference to a photo (a URL), optional.
         #[arg(long)]
         photo: Option<String>,
+        /// Allow the city to list the report publicly (Open311), without contact details.
+        #[arg(long)]
+        public: bool,
     },
     /// Which office would receive a report.
     Office {
@@ -219,6 +222,14 @@ enum OutboxAction {
         #[arg(long)]
         server: String,
     },
+    /// What the city said about each sent report (reference, status, public reply), as last fetched; no network.
+    Status,
+    /// Ask the city's server where the sent reports stand (needs the feedback consent), then show them.
+    Refresh {
+        /// The server's base URL, e.g. http://127.0.0.1:8080/
+        #[arg(long)]
+        server: String,
+    },
 }
 
 #[derive(Subcommand)]
@@ -227,8 +238,9 @@ enum ConsultationAction {
     Vote {
         /// Consultation id.
         id: String,
-        /// Option id.
-        option: String,
+        /// Option id; several when the consultation allows (pick up to N, or projects within a budget).
+        #[arg(required = true, num_args = 1..)]
+        option: Vec<String>,
     },
 }
 
@@ -444,7 +456,7 @@ pub fn run(args: ExploreArgs) -> Result<(), String> {
             print(json, &office, |o| format!("{}\n", o.office))
         }
         ExploreCommand::Feedback {
-            action: FeedbackAction::Send { place, category, text, rating, locate, at, contact, photo },
+            action: FeedbackAction::Send { place, category, text, rating, locate, at, contact, photo, public },
         } => {
             let city = city_of(&guide, &args)?;
             let draft = FeedbackDraft {
@@ -461,6 +473,7 @@ pub fn run(args: ExploreArgs) -> Result<(), String> {
                     None
                 },
                 lang: guide.languages().first().cloned(),
+                public: *public,
             };
             let item = guide.submit_feedback(&draft, Utc::now().timestamp()).map_err(|e| e.to_string())?;
             print(json, &item, |i| {
@@ -497,6 +510,31 @@ pub fn run(args: ExploreArgs) -> Result<(), String> {
                 )
             })
         }
+        ExploreCommand::Outbox { action: Some(OutboxAction::Status) } => {
+            let items: Vec<OutboxItem> = guide
+                .outbox()
+                .map_err(|e| e.to_string())?
+                .into_iter()
+                .filter(|i| i.kind == cityguide_core::citizen::OutboxKind::Feedback)
+                .collect();
+            print(json, &items, |is| lines(is, status_line))
+        }
+        ExploreCommand::Outbox { action: Some(OutboxAction::Refresh { server }) } => {
+            let transport = cityguide_core::update::transport::HttpTransport::default();
+            let r =
+                guide.refresh_report_statuses(&transport, server, Utc::now().timestamp()).map_err(|e| e.to_string())?;
+            let items: Vec<OutboxItem> = guide
+                .outbox()
+                .map_err(|e| e.to_string())?
+                .into_iter()
+                .filter(|i| i.kind == cityguide_core::citizen::OutboxKind::Feedback)
+                .collect();
+            if json {
+                return print(true, &serde_json::json!({"refresh": r, "reports": items}), |_| String::new());
+            }
+            println!("asked about {} report(s): {} answered, {} changed", r.asked, r.answered, r.changed);
+            print(false, &items, |is| lines(is, status_line))
+        }
         ExploreCommand::Consultations { action: None } => {
             let city = city_of(&guide, &args)?;
             let list = guide.consultations(&city, Utc::now().timestamp()).map_err(|e| e.to_string())?;
@@ -520,11 +558,11 @@ pub fn run(args: ExploreArgs) -> Result<(), String> {
         }
         ExploreCommand::Consultations { action: Some(ConsultationAction::Vote { id, option }) } => {
             let city = city_of(&guide, &args)?;
-            let ballot = guide.vote(&city, id, option, Utc::now().timestamp()).map_err(|e| e.to_string())?;
+            let ballot = guide.vote_for(&city, id, option, Utc::now().timestamp()).map_err(|e| e.to_string())?;
             print(json, &ballot, |b| {
                 format!(
                     "voted {} in {} (ballot {}, {}); sent by `explore outbox flush`\n",
-                    b.option_id,
+                    b.choices().join(", "),
                     b.consultation_id,
                     b.seq,
                     b.status.as_str()
@@ -686,6 +724,21 @@ pub fn read_track(path: &Path) -> Result<Vec<LocationFix>, String> {
         });
     }
     Ok(fixes)
+}
+
+fn status_line(i: &OutboxItem) -> String {
+    let what = format!("report to {}", i.office.as_deref().unwrap_or("-"));
+    match &i.office_status {
+        Some(s) => format!(
+            "{}  {}  {}  {what}{}{}",
+            i.key,
+            s.reference,
+            s.status,
+            s.public_reply.as_ref().map(|r| format!("\n    reply: {r}")).unwrap_or_default(),
+            s.duplicate_of.as_ref().map(|d| format!("\n    duplicate of {d}")).unwrap_or_default()
+        ),
+        None => format!("{}  {:<12} {what} (no answer from the city yet)", i.key, i.status.as_str()),
+    }
 }
 
 fn outbox_line(i: &OutboxItem) -> String {

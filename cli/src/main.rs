@@ -72,7 +72,7 @@ enum Command {
         #[arg(long)]
         json: bool,
     },
-    /// Serve a published site over HTTP (with byte ranges) for development and tests.
+    /// Serve a published site over HTTP (with byte ranges) for development and tests; production runs `server`.
     Serve {
         /// The site directory written by `cityguide publish`.
         site: PathBuf,
@@ -95,6 +95,15 @@ enum Command {
         #[arg(long, default_value_t = 30, requires = "feedback_db")]
         ballots_per_hour: u32,
     },
+    /// The city's server: the site, the phone's endpoints, Open311, the offices' web inbox, delivery to offices'
+    /// own systems; PostgreSQL or embedded SQLite (see docs/feedback.md).
+    Server {
+        /// The server's configuration, e.g. city.toml.
+        #[arg(long)]
+        config: PathBuf,
+        #[command(subcommand)]
+        action: Option<ServerAction>,
+    },
     /// The city's side of citizen feedback: each office's queue of reports.
     #[command(subcommand)]
     Feedback(FeedbackCommand),
@@ -113,12 +122,65 @@ enum Command {
 }
 
 #[derive(Subcommand)]
+enum ServerAction {
+    /// Apply the database migrations and exit.
+    Migrate,
+    /// Create a person for the web inbox, or change one; the password is read from $CITYGUIDE_PASSWORD or the first
+    /// line of standard input.
+    User {
+        /// Sign-in name.
+        name: String,
+        /// admin (manages offices, routes, keys, people) or staff (sees one office's reports).
+        #[arg(long, default_value = "staff", value_parser = ["admin", "staff"])]
+        role: String,
+        /// The office a staff member works for, exactly as named in the pack's feedback.csv.
+        #[arg(long)]
+        office: Option<String>,
+        /// Language of the inbox.
+        #[arg(long, default_value = "bg", value_parser = ["bg", "en"])]
+        lang: String,
+    },
+    /// Create an Open311 API key and print it (shown once): for a client app, or with --office for that office's
+    /// own system (it may post status updates for the office's reports).
+    Key {
+        /// Who holds the key.
+        name: String,
+        /// The office whose system holds it.
+        #[arg(long)]
+        office: Option<String>,
+    },
+    /// Set how an office receives its reports: the web inbox only, e-mail, or Open311 to its own system.
+    Office {
+        /// The office, exactly as named in the pack's feedback.csv.
+        name: String,
+        /// inbox, email or open311.
+        #[arg(long, default_value = "inbox", value_parser = ["inbox", "email", "open311"])]
+        delivery: String,
+        /// E-mail address (delivery email).
+        #[arg(long)]
+        email: Option<String>,
+        /// The office system's Open311 base URL (delivery open311).
+        #[arg(long)]
+        endpoint: Option<String>,
+        /// The API key their system gave us.
+        #[arg(long)]
+        endpoint_api_key: Option<String>,
+        /// Their jurisdiction_id.
+        #[arg(long)]
+        endpoint_jurisdiction: Option<String>,
+        /// Our service codes mapped to theirs, JSON, e.g. '{"damage": "POT"}'.
+        #[arg(long, default_value = "{}")]
+        service_map: String,
+    },
+}
+
+#[derive(Subcommand)]
 enum FeedbackCommand {
     /// Print the reports one office received, oldest first.
     Export {
-        /// The inbox database (`cityguide serve --feedback-db FILE`).
+        /// The inbox database: a SQLite file or a postgres:// URL.
         #[arg(long)]
-        db: PathBuf,
+        db: String,
         /// The office, exactly as named in the pack's feedback.csv.
         #[arg(long)]
         office: String,
@@ -138,9 +200,9 @@ enum FeedbackCommand {
 enum ConsultationsCommand {
     /// Count the ballots of every consultation the server knows (one per installation, the latest choice).
     Results {
-        /// The inbox database (`cityguide serve --feedback-db FILE`).
+        /// The inbox database: a SQLite file or a postgres:// URL.
         #[arg(long)]
-        db: PathBuf,
+        db: String,
         /// Print JSON.
         #[arg(long)]
         json: bool,
@@ -223,73 +285,185 @@ fn parse_since(s: &str) -> Result<i64, String> {
         .ok_or_else(|| format!("--since {s:?} is not a date like 2027-01-31 or a time like 2027-01-31T08:00:00Z"))
 }
 
-fn feedback_export(db: &Path, office: &str, since: Option<&str>, json: bool) -> Result<(), String> {
-    let since = since.map(parse_since).transpose()?.unwrap_or(i64::MIN);
-    let inbox = cityguide_server::inbox::Inbox::open_existing(db)?;
-    let rows = inbox.reports(office, since)?;
-    if rows.is_empty() {
-        let offices = inbox.offices()?;
-        if !offices.iter().any(|(o, _)| o == office) && !offices.is_empty() {
-            let known: Vec<String> = offices.iter().map(|(o, n)| format!("{o} ({n})")).collect();
-            eprintln!("no reports for office {office:?}; offices with reports: {}", known.join(", "));
+/// Opens an existing inbox: a SQLite file that must exist, or a PostgreSQL URL.
+fn open_inbox(db: &str) -> Result<cityguide_server::db::Db, String> {
+    if !db.starts_with("postgres") {
+        let path = db.strip_prefix("sqlite:").unwrap_or(db);
+        if !Path::new(path).is_file() {
+            return Err(format!("{path} does not exist; it is the server's database (database.url in city.toml)"));
         }
     }
+    cityguide_server::db::Db::open(db, 1).map_err(|e| e.to_string())
+}
+
+/// A report as exported: times in RFC 3339.
+fn export_row(r: &cityguide_server::store::Report) -> serde_json::Value {
+    let mut v = serde_json::to_value(r).unwrap_or_default();
+    for k in ["received_at", "created_at", "updated_at"] {
+        if let Some(t) = v.get(k).and_then(|t| t.as_i64()) {
+            v[k] = serde_json::Value::from(cityguide_server::store::rfc3339(t));
+        }
+    }
+    v
+}
+
+const EXPORT_COLUMNS: [&str; 22] = [
+    "reference",
+    "key",
+    "source",
+    "received_at",
+    "city_id",
+    "office",
+    "category",
+    "place_id",
+    "place_name",
+    "address",
+    "text",
+    "rating",
+    "photo",
+    "contact",
+    "lat",
+    "lon",
+    "accuracy_m",
+    "lang",
+    "public",
+    "status",
+    "public_reply",
+    "duplicate_of",
+];
+
+fn feedback_export(db: &str, office: &str, since: Option<&str>, json: bool) -> Result<(), String> {
+    use cityguide_server::store;
+    let since = since.map(parse_since).transpose()?;
+    let inbox = open_inbox(db)?;
+    let f = store::Filter { office: Some(office.to_owned()), from: since, ..store::Filter::default() };
+    let rows = inbox.run_blocking(|c| store::list_reports(c, &f)).map_err(|e| e.to_string())?;
+    if rows.is_empty() {
+        let offices = inbox.run_blocking(|c| store::status_counts(c, None).and_then(|_| store::offices(c)));
+        if let Ok(offices) = offices
+            && !offices.is_empty()
+            && !offices.iter().any(|o| o.name == office)
+        {
+            let known: Vec<String> = offices.iter().map(|o| o.name.clone()).collect();
+            eprintln!("no reports for office {office:?}; the offices are: {}", known.join(", "));
+        }
+    }
+    let values: Vec<serde_json::Value> = rows.iter().map(export_row).collect();
     let mut out = std::io::stdout().lock();
     if json {
-        let text = serde_json::to_string_pretty(&rows).map_err(|e| e.to_string())?;
+        let text = serde_json::to_string_pretty(&values).map_err(|e| e.to_string())?;
         writeln!(out, "{text}").map_err(|e| e.to_string())?;
         return Ok(());
     }
     let mut w = csv::Writer::from_writer(out);
-    for r in &rows {
-        w.serialize(r).map_err(|e| e.to_string())?;
-    }
-    if rows.is_empty() {
-        w.write_record([
-            "key",
-            "received_at",
-            "city_id",
-            "office",
-            "category",
-            "place_id",
-            "place_name",
-            "text",
-            "rating",
-            "photo",
-            "contact",
-            "lat",
-            "lon",
-            "accuracy_m",
-            "lang",
-            "created_at",
-        ])
-        .map_err(|e| e.to_string())?;
+    w.write_record(EXPORT_COLUMNS).map_err(|e| e.to_string())?;
+    for v in &values {
+        let cells = EXPORT_COLUMNS.map(|k| match &v[k] {
+            serde_json::Value::Null => String::new(),
+            serde_json::Value::String(s) => s.clone(),
+            other => other.to_string(),
+        });
+        w.write_record(cells).map_err(|e| e.to_string())?;
     }
     w.flush().map_err(|e| e.to_string())
 }
 
-fn consultation_results(db: &Path, json: bool) -> Result<(), String> {
-    let inbox = cityguide_server::inbox::Inbox::open_existing(db)?;
-    let tallies = inbox.results(chrono::Utc::now().timestamp())?;
+fn consultation_results(db: &str, json: bool) -> Result<(), String> {
+    let inbox = open_inbox(db)?;
+    let now = chrono::Utc::now().timestamp();
+    let tallies = inbox.run_blocking(|c| cityguide_server::store::results(c, now)).map_err(|e| e.to_string())?;
     if json {
         println!("{}", serde_json::to_string_pretty(&tallies).map_err(|e| e.to_string())?);
         return Ok(());
     }
     for t in &tallies {
-        println!(
-            "{}/{} ({}, {} to {}): {} ballot(s)",
-            t.city_id,
-            t.id,
-            if t.open { "open" } else { "closed" },
-            t.opens,
-            t.closes,
-            t.ballots
-        );
+        println!("{}/{} ({}, {} to {}): {} ballot(s)", t.city_id, t.id, t.phase, t.opens, t.closes, t.ballots);
         for o in &t.options {
-            println!("  {:>6}  {}", o.ballots, o.option);
+            let cost = if o.cost > 0 {
+                format!("  cost {}{}", o.cost, if o.funded { ", funded" } else { "" })
+            } else {
+                String::new()
+            };
+            println!("  {:>6}  {}{cost}", o.ballots, o.option);
         }
     }
     Ok(())
+}
+
+fn server(config: &Path, action: Option<ServerAction>) -> Result<(), String> {
+    use cityguide_server::{auth, store};
+    let cfg = cityguide_server::Config::load(config)?;
+    cityguide_server::app::init_logs(cfg.server.json_logs);
+    let now = chrono::Utc::now().timestamp();
+    let Some(action) = action else {
+        let site = cfg.server.site.clone();
+        let db = cfg.database.url.clone();
+        let server = cityguide_server::Background::start(cfg, true)?;
+        println!(
+            "listening on http://{}/ (database {}, site {})",
+            server.addr,
+            if db.starts_with("postgres") { "PostgreSQL" } else { db.as_str() },
+            site.map_or("none".into(), |s| s.display().to_string())
+        );
+        println!(
+            "office inbox: http://{}/inbox/   Open311: http://{}/open311/v2/discovery.json",
+            server.addr, server.addr
+        );
+        let _ = std::io::stdout().flush();
+        server.join();
+        return Ok(());
+    };
+    let (db, _) = cityguide_server::app::open(&cfg)?;
+    match action {
+        ServerAction::Migrate => {
+            println!("the database is up to date ({} migrations)", cityguide_server::db::MIGRATIONS.len());
+            Ok(())
+        }
+        ServerAction::User { name, role, office, lang } => {
+            let password = match std::env::var("CITYGUIDE_PASSWORD") {
+                Ok(p) if !p.is_empty() => p,
+                _ => {
+                    let mut line = String::new();
+                    std::io::stdin().read_line(&mut line).map_err(|e| e.to_string())?;
+                    line.trim_end_matches(['\r', '\n']).to_owned()
+                }
+            };
+            db.run_blocking(|c| auth::save_user(c, &name, &password, &role, office.as_deref(), &lang, now))
+                .map_err(|e| e.to_string())?;
+            println!("saved {role} {name}{}", office.map(|o| format!(" of {o}")).unwrap_or_default());
+            Ok(())
+        }
+        ServerAction::Key { name, office } => {
+            let secret = db
+                .run_blocking(|c| store::create_api_key(c, &name, office.as_deref(), now))
+                .map_err(|e| e.to_string())?;
+            println!("{secret}");
+            eprintln!("API key {name:?} created; it is shown only now");
+            Ok(())
+        }
+        ServerAction::Office {
+            name,
+            delivery,
+            email,
+            endpoint,
+            endpoint_api_key,
+            endpoint_jurisdiction,
+            service_map,
+        } => {
+            let o = store::Office {
+                name: name.clone(),
+                delivery,
+                email,
+                endpoint,
+                endpoint_api_key,
+                endpoint_jurisdiction,
+                service_map,
+            };
+            db.run_blocking(|c| store::save_office(c, &o, now)).map_err(|e| e.to_string())?;
+            println!("saved office {name} (delivery {})", o.delivery);
+            Ok(())
+        }
+    }
 }
 
 fn main() -> ExitCode {
@@ -344,21 +518,18 @@ fn run(cli: Cli) -> Result<ExitCode, String> {
             Ok(ExitCode::SUCCESS)
         }
         Command::Serve { site, addr, public, feedback_db, packs, reports_per_hour, ballots_per_hour } => {
-            let inbox = match feedback_db {
-                Some(db) => {
-                    let limits = cityguide_server::inbox::Limits { reports_per_hour, ballots_per_hour };
-                    let inbox = cityguide_server::inbox::Inbox::open(&db, limits)?;
-                    for p in &packs {
-                        let pack = open(p)?;
-                        let n = inbox.register_pack(&pack)?;
-                        println!("{}: {n} consultation(s) of {} accept ballots", p.display(), pack.info().city_id);
-                    }
-                    Some(inbox)
-                }
-                None => None,
+            let o = cityguide_server::serve::ServeOptions {
+                site,
+                addr,
+                public,
+                feedback_db,
+                packs,
+                reports_per_hour,
+                ballots_per_hour,
             };
-            cityguide_server::serve::run(&site, &addr, public, inbox).map(|()| ExitCode::SUCCESS)
+            cityguide_server::serve::run(&o).map(|()| ExitCode::SUCCESS)
         }
+        Command::Server { config, action } => server(&config, action).map(|()| ExitCode::SUCCESS),
         Command::Feedback(FeedbackCommand::Export { db, office, since, csv: _, json }) => {
             feedback_export(&db, &office, since.as_deref(), json).map(|()| ExitCode::SUCCESS)
         }

@@ -197,7 +197,7 @@ fn report_vote_flush_export_and_tally_across_processes() {
     assert_eq!(rows[0]["text"], "The sign at the gate is wrong.");
     assert!(rows[0].get("installation").is_none(), "offices do not see installation keys");
     let csv = ok(&["feedback", "export", "--db", &db, "--office", "Regional Museum of History", "--csv"]);
-    assert!(csv.starts_with("key,received_at,city_id,office,category"));
+    assert!(csv.starts_with("reference,key,source,received_at,city_id,office,category"), "{csv}");
     assert!(csv.contains("The sign at the gate is wrong."));
     let future = json(&[
         "feedback",
@@ -217,8 +217,23 @@ fn report_vote_flush_export_and_tally_across_processes() {
     assert_eq!(benches["ballots"], 2, "one ballot per installation");
     assert_eq!(
         benches["options"],
-        serde_json::json!([{"option": "yes", "ballots": 2}, {"option": "no", "ballots": 0}])
+        serde_json::json!([
+            {"option": "yes", "ballots": 2, "cost": 0, "funded": false},
+            {"option": "no", "ballots": 0, "cost": 0, "funded": false}
+        ])
     );
+    assert_eq!(benches["phase"], "voting");
+
+    // The phone asks where its report stands: a readable reference and the status "open", offline afterwards.
+    let refreshed = json(&["explore", "--data-dir", &a, "outbox", "refresh", "--server", &url, "--json"]);
+    assert_eq!(refreshed["refresh"]["answered"], 1, "{refreshed}");
+    let st = &refreshed["reports"][0]["office_status"];
+    assert_eq!(st["status"], "open");
+    assert!(st["reference"].as_str().expect("reference").starts_with("CG-"), "{st}");
+    let offline = ok(&["explore", "--data-dir", &a, "outbox", "status"]);
+    assert!(offline.contains(st["reference"].as_str().expect("reference")) && offline.contains("open"), "{offline}");
+    let b_status = ok(&["explore", "--data-dir", &b, "outbox", "status"]);
+    assert!(b_status.is_empty(), "phone b sent no report: {b_status}");
 
     // Export, erase, and the data is gone.
     let export = json(&["explore", "--data-dir", &a, "export-data"]);

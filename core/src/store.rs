@@ -124,6 +124,16 @@ pub const MIGRATIONS: &[&str] = &[
         outbox_key TEXT NOT NULL,
         PRIMARY KEY (city_id, consultation_id)
      ) STRICT;",
+    // 5: what the city answered about each sent report (status, public reply), fetched with the feedback consent.
+    "CREATE TABLE report_status (
+        key TEXT PRIMARY KEY NOT NULL,
+        reference TEXT NOT NULL,
+        status TEXT NOT NULL,
+        public_reply TEXT,
+        duplicate_of TEXT,
+        updated_at INTEGER NOT NULL,
+        checked_at INTEGER NOT NULL
+     ) STRICT;",
 ];
 
 /// Schema version after all migrations.
@@ -283,6 +293,31 @@ mod tests {
     }
 
     #[test]
+    fn a_version_4_database_gains_the_report_status_table_and_keeps_its_outbox() {
+        let dir = tempfile::tempdir().expect("tmp");
+        {
+            let mut conn = Connection::open(dir.path().join("guide.db")).expect("open");
+            assert_eq!(migrate_to(&mut conn, 4).expect("v4"), 4);
+            conn.execute_batch(
+                "INSERT INTO outbox (key, kind, city_id, status, next_attempt_at, created_at, updated_at, body)
+                 VALUES ('k', 'feedback', 'varna', 'acknowledged', 0, 0, 0, '{}');",
+            )
+            .expect("insert");
+        }
+        let store = Store::open(dir.path()).expect("opens and migrates");
+        let (version, outbox, statuses): (u32, i64, i64) = store
+            .read(|c| {
+                Ok((
+                    c.query_row("PRAGMA user_version", [], |r| r.get(0))?,
+                    c.query_row("SELECT count(*) FROM outbox", [], |r| r.get(0))?,
+                    c.query_row("SELECT count(*) FROM report_status", [], |r| r.get(0))?,
+                ))
+            })
+            .expect("read");
+        assert_eq!((version, outbox, statuses), (5, 1, 0));
+    }
+
+    #[test]
     fn a_version_3_database_gains_the_citizen_tables_with_everything_off() {
         let dir = tempfile::tempdir().expect("tmp");
         {
@@ -306,7 +341,7 @@ mod tests {
                 ))
             })
             .expect("read");
-        assert_eq!(version, 4);
+        assert_eq!(version, schema_version(), "every later migration ran too");
         assert_eq!(note, "x");
         assert_eq!((consents, outbox, ballots), (0, 0, 0), "no consent row means every consent is off");
         assert_eq!(store.setting("sync.last_catalog_version").expect("setting").as_deref(), Some("7"));

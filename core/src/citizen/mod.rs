@@ -13,6 +13,9 @@
 //!   place, then stored in the outbox in one synced transaction before the call returns.
 //! - Consultations ([`Guide::consultations`], [`Guide::vote`]): one ballot per installation, changeable while the
 //!   consultation is open, sent through the same outbox.
+//! - Status back ([`Guide::refresh_report_statuses`]): the phone asks the city's server, with the feedback consent,
+//!   where its own sent reports stand (readable reference, FixMyStreet's status, the office's public reply), naming
+//!   them by their keys; the server answers for this installation's reports only.
 //! - The outbox ([`Guide::flush_outbox`]): every item has a random idempotency key; the server stores a key once, so
 //!   a retry after a lost answer has no second effect. Failures back off exponentially with jitter, capped.
 //! - User data ([`Guide::export_user_data`], [`Guide::import_user_data`], [`Guide::erase_user_data`]).
@@ -31,8 +34,8 @@ use crate::guide::{Guide, GuideError};
 use crate::store::StoreError;
 
 pub use outbox::{
-    Backoff, BallotInfo, ConsultationInfo, ConsultationOptionInfo, FeedbackDraft, FlushReport, OfficeInfo, OutboxItem,
-    OutboxKind, OutboxStatus,
+    Backoff, BallotInfo, ConsultationInfo, ConsultationOptionInfo, FeedbackDraft, FlushReport, OfficeInfo,
+    OfficeStatus, OutboxItem, OutboxKind, OutboxStatus, StatusRefresh,
 };
 pub use userdata::{FavouriteRow, NoteRow, USER_DATA_FORMAT, UserData, UserDataCounts, UserSettings, VisitRow};
 pub use wire::ReportLocation;
@@ -153,6 +156,17 @@ pub enum CitizenError {
         /// Closing time.
         closes: i64,
     },
+    /// The ballot breaks the consultation's voting rule (too many options, over the budget, ...).
+    #[error("consultation {consultation_id}: {reason}")]
+    BallotRule {
+        /// Consultation.
+        consultation_id: String,
+        /// What is wrong.
+        reason: String,
+    },
+    /// The city's server could not be reached or did not answer as expected; nothing stored changed.
+    #[error("the city's server did not answer: {0}")]
+    Unavailable(String),
     /// An export document was refused; the stored data is unchanged.
     #[error("not a cityguide user-data export: {0}")]
     InvalidExport(String),

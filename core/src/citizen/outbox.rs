@@ -16,8 +16,9 @@ use rusqlite::{OptionalExtension, Transaction, params};
 use serde::{Deserialize, Serialize};
 
 use super::wire::{
-    self, Ack, BALLOT_PATH, BallotRequest, FEEDBACK_PATH, FeedbackRequest, MAX_ANSWER_BYTES, MAX_BODY_BYTES, Refusal,
-    ReportLocation, WIRE_VERSION,
+    self, Ack, BALLOT_PATH, BallotRequest, FEEDBACK_PATH, FeedbackRequest, MAX_ANSWER_BYTES, MAX_BODY_BYTES,
+    MAX_STATUS_ANSWER_BYTES, MAX_STATUS_KEYS, Refusal, ReportLocation, STATUS_PATH, StatusAnswer, StatusRequest,
+    VotingRule, WIRE_VERSION,
 };
 use super::{CitizenError, ConsentScope, random_hex};
 use crate::guide::{Guide, Localized};
@@ -114,6 +115,47 @@ pub struct OutboxItem {
     pub updated_at: i64,
     /// The JSON request body, exactly as sent (see [`super::wire`]).
     pub payload: String,
+    /// What the city last said about this report (reports only; see [`Guide::refresh_report_statuses`]).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub office_status: Option<OfficeStatus>,
+}
+
+/// Where a sent report stands at the city, as its server last said.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct OfficeStatus {
+    /// The city's readable reference, e.g. `VAR-2027-000123`.
+    pub reference: String,
+    /// One of FixMyStreet's statuses ([`wire::REPORT_STATUSES`]): open, investigating, in_progress, ...
+    pub status: String,
+    /// What the office says publicly about it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub public_reply: Option<String>,
+    /// The reference of the report it duplicates, when merged.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub duplicate_of: Option<String>,
+    /// When the status last changed at the city (server clock, Unix seconds).
+    pub updated_at: i64,
+    /// When the phone last asked (Unix seconds).
+    pub checked_at: i64,
+}
+
+impl OfficeStatus {
+    /// Whether the city has finished with the report (fixed, closed, duplicate, ...).
+    pub fn is_closed(&self) -> bool {
+        wire::status_is_closed(&self.status)
+    }
+}
+
+/// What one [`Guide::refresh_report_statuses`] did.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct StatusRefresh {
+    /// Reports asked about.
+    pub asked: u32,
+    /// Reports the server knew.
+    pub answered: u32,
+    /// Reports whose status or reply changed since the last refresh.
+    pub changed: u32,
 }
 
 /// A report as the user writes it.
@@ -137,6 +179,8 @@ pub struct FeedbackDraft {
     pub location: Option<ReportLocation>,
     /// The language the user writes in.
     pub lang: Option<String>,
+    /// The user allows the city to list the report publicly (without contact details); off by default.
+    pub public: bool,
 }
 
 /// The office a report goes to.
@@ -226,6 +270,14 @@ pub struct ConsultationInfo {
     pub url: Option<String>,
     /// The user's current ballot.
     pub my_ballot: Option<BallotInfo>,
+    /// How voters choose: one option, up to N, or projects within a budget.
+    pub rule: VotingRule,
+    /// Currency of the budget and costs, if any.
+    pub currency: Option<String>,
+    /// `upcoming`, `proposals`, `voting` or `results` at the time asked.
+    pub phase: String,
+    /// Proposals accepted from (Unix seconds), if the consultation has a proposal phase.
+    pub proposals_opens: Option<i64>,
 }
 
 /// One option of a consultation.
@@ -237,6 +289,8 @@ pub struct ConsultationOptionInfo {
     pub label: Localized,
     /// Explanation.
     pub description: Option<Localized>,
+    /// Cost of the project (budget consultations), else 0.
+    pub cost: i64,
 }
 
 /// The user's ballot in one consultation.
@@ -246,8 +300,11 @@ pub struct BallotInfo {
     pub city_id: String,
     /// Consultation.
     pub consultation_id: String,
-    /// The option chosen.
+    /// The option chosen (the first, when the rule allows several).
     pub option_id: String,
+    /// Every option chosen, when the consultation allows several (pick up to N, or a budget).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub option_ids: Vec<String>,
     /// 1 for the first vote, one more per change.
     pub seq: i64,
     /// When the user voted (Unix seconds).
@@ -256,6 +313,19 @@ pub struct BallotInfo {
     pub outbox_key: String,
     /// Where that item stands.
     pub status: OutboxStatus,
+}
+
+impl BallotInfo {
+    /// Every option chosen.
+    pub fn choices(&self) -> Vec<String> {
+        if self.option_ids.is_empty() { vec![self.option_id.clone()] } else { self.option_ids.clone() }
+    }
+
+    /// How the choice is kept in the phone's `ballots.option_id` column: the ids separated by spaces (ids are
+    /// lowercase slugs, so a space never occurs in one).
+    pub(super) fn stored_options(&self) -> String {
+        self.choices().join(" ")
+    }
 }
 
 const ITEM_COLUMNS: &str = "key, kind, city_id, office, consultation_id, status, reason, attempts, next_attempt_at, \
@@ -280,7 +350,39 @@ fn item_from_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<OutboxItem> {
         created_at: r.get(9)?,
         updated_at: r.get(10)?,
         payload: r.get(11)?,
+        office_status: None,
     })
+}
+
+fn statuses(c: &rusqlite::Connection) -> rusqlite::Result<std::collections::HashMap<String, OfficeStatus>> {
+    let mut st = c.prepare(
+        "SELECT key, reference, status, public_reply, duplicate_of, updated_at, checked_at FROM report_status",
+    )?;
+    st.query_map([], |r| {
+        Ok((
+            r.get::<_, String>(0)?,
+            OfficeStatus {
+                reference: r.get(1)?,
+                status: r.get(2)?,
+                public_reply: r.get(3)?,
+                duplicate_of: r.get(4)?,
+                updated_at: r.get(5)?,
+                checked_at: r.get(6)?,
+            },
+        ))
+    })?
+    .collect()
+}
+
+fn save_status(tx: &Transaction<'_>, key: &str, s: &OfficeStatus) -> rusqlite::Result<()> {
+    tx.execute(
+        "INSERT INTO report_status (key, reference, status, public_reply, duplicate_of, updated_at, checked_at)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)
+         ON CONFLICT (key) DO UPDATE SET reference = ?2, status = ?3, public_reply = ?4, duplicate_of = ?5,
+            updated_at = ?6, checked_at = ?7",
+        params![key, s.reference, s.status, s.public_reply, s.duplicate_of, s.updated_at, s.checked_at],
+    )?;
+    Ok(())
 }
 
 pub(super) fn insert_item(tx: &Transaction<'_>, item: &OutboxItem) -> rusqlite::Result<()> {
@@ -301,12 +403,20 @@ pub(super) fn insert_item(tx: &Transaction<'_>, item: &OutboxItem) -> rusqlite::
             item.payload
         ],
     )?;
+    if let Some(s) = &item.office_status {
+        save_status(tx, &item.key, s)?;
+    }
     Ok(())
 }
 
 pub(super) fn all_items(c: &rusqlite::Connection) -> rusqlite::Result<Vec<OutboxItem>> {
     let mut st = c.prepare(&format!("SELECT {ITEM_COLUMNS} FROM outbox ORDER BY created_at, key"))?;
-    st.query_map([], item_from_row)?.collect()
+    let mut items: Vec<OutboxItem> = st.query_map([], item_from_row)?.collect::<Result<_, _>>()?;
+    let mut known = statuses(c)?;
+    for i in &mut items {
+        i.office_status = known.remove(&i.key);
+    }
+    Ok(items)
 }
 
 pub(super) fn all_ballots(c: &rusqlite::Connection) -> rusqlite::Result<Vec<BallotInfo>> {
@@ -316,10 +426,13 @@ pub(super) fn all_ballots(c: &rusqlite::Connection) -> rusqlite::Result<Vec<Ball
     )?;
     st.query_map([], |r| {
         let status: Option<String> = r.get(6)?;
+        let stored: String = r.get(2)?;
+        let ids: Vec<String> = stored.split(' ').filter(|s| !s.is_empty()).map(str::to_owned).collect();
         Ok(BallotInfo {
             city_id: r.get(0)?,
             consultation_id: r.get(1)?,
-            option_id: r.get(2)?,
+            option_id: ids.first().cloned().unwrap_or_default(),
+            option_ids: if ids.len() > 1 { ids } else { Vec::new() },
             seq: r.get(3)?,
             cast_at: r.get(4)?,
             outbox_key: r.get(5)?,
@@ -421,6 +534,28 @@ fn route(pack: &PackFile, poi: Option<usize>, category: &str) -> Option<OfficeIn
         phone: r.phone().map(str::to_owned),
         url: r.url().map(str::to_owned),
     })
+}
+
+/// The voting rule a pack gives a consultation.
+fn rule_of(c: &fb::Consultation<'_>) -> VotingRule {
+    match c.rule() {
+        fb::VotingRule::UpTo => VotingRule::UpTo { max: u32::from(c.max_choices()) },
+        fb::VotingRule::Budget => VotingRule::Budget { budget: c.budget() },
+        _ => VotingRule::Single,
+    }
+}
+
+/// The phase of a consultation at `now`: proposals (from `proposals_opens`, when set), voting, results.
+pub(crate) fn phase(proposals_opens: i64, opens: i64, closes: i64, now: i64) -> &'static str {
+    if now >= closes {
+        "results"
+    } else if now >= opens {
+        "voting"
+    } else if proposals_opens > 0 && now >= proposals_opens {
+        "proposals"
+    } else {
+        "upcoming"
+    }
 }
 
 fn random_u64() -> u64 {
@@ -542,6 +677,7 @@ impl Guide {
             location: draft.location,
             lang: nonempty(&draft.lang),
             created_at: now,
+            public: draft.public.then_some(true),
         };
         req.validate().map_err(CitizenError::Invalid)?;
         let payload = serde_json::to_string(&req).map_err(|e| CitizenError::Invalid(e.to_string()))?;
@@ -564,6 +700,7 @@ impl Guide {
             created_at: now,
             updated_at: now,
             payload,
+            office_status: None,
         };
         self.store().write(|tx| insert_item(tx, &item).map_err(CitizenError::from))?;
         Ok(item)
@@ -577,7 +714,13 @@ impl Guide {
     /// One outbox item.
     pub fn outbox_item(&self, key: &str) -> Result<Option<OutboxItem>, CitizenError> {
         Ok(self.store().read(|c| {
-            c.query_row(&format!("SELECT {ITEM_COLUMNS} FROM outbox WHERE key = ?1"), [key], item_from_row).optional()
+            let item = c
+                .query_row(&format!("SELECT {ITEM_COLUMNS} FROM outbox WHERE key = ?1"), [key], item_from_row)
+                .optional()?;
+            Ok(item.map(|mut i| {
+                i.office_status = statuses(c).ok().and_then(|mut m| m.remove(&i.key));
+                i
+            }))
         })?)
     }
 
@@ -723,6 +866,7 @@ impl Guide {
                             id: o.id().to_owned(),
                             label: res(o.label()).unwrap_or_else(empty),
                             description: res(o.description()),
+                            cost: o.cost(),
                         })
                         .collect(),
                     opens: c.opens(),
@@ -736,6 +880,10 @@ impl Guide {
                     }),
                     url: c.url().map(str::to_owned),
                     my_ballot: ballots.iter().find(|b| b.city_id == city_id && b.consultation_id == c.id()).cloned(),
+                    rule: rule_of(&c),
+                    currency: c.currency().map(str::to_owned),
+                    phase: phase(c.proposals_opens(), c.opens(), c.closes(), now).to_owned(),
+                    proposals_opens: Some(c.proposals_opens()).filter(|t| *t != 0),
                 })
                 .collect::<Vec<_>>()
         })?;
@@ -753,27 +901,46 @@ impl Guide {
         option_id: &str,
         now: i64,
     ) -> Result<BallotInfo, CitizenError> {
+        self.vote_for(city_id, consultation_id, &[option_id.to_owned()], now)
+    }
+
+    /// Records a ballot that may choose several options, checked offline against the consultation's rule (pick
+    /// one, pick up to N, or projects whose costs fit the budget; the server checks again). Otherwise as
+    /// [`Guide::vote`].
+    pub fn vote_for(
+        &self,
+        city_id: &str,
+        consultation_id: &str,
+        option_ids: &[String],
+        now: i64,
+    ) -> Result<BallotInfo, CitizenError> {
         let found = self.with_pack(city_id, |pack| {
             let cons = pack.pack().consultations().unwrap_or_default();
             find_by_id(cons, consultation_id, |c| c.id()).map(|i| {
                 let c = cons.get(i);
-                let options: Vec<String> = c.options().unwrap_or_default().iter().map(|o| o.id().to_owned()).collect();
-                (c.opens(), c.closes(), options)
+                let options: Vec<(String, i64)> =
+                    c.options().unwrap_or_default().iter().map(|o| (o.id().to_owned(), o.cost())).collect();
+                (c.opens(), c.closes(), options, rule_of(&c))
             })
         })?;
-        let Some((opens, closes, options)) = found else {
+        let Some((opens, closes, options, rule)) = found else {
             return Err(CitizenError::UnknownConsultation {
                 city_id: city_id.to_owned(),
                 consultation_id: consultation_id.to_owned(),
             });
         };
-        if !options.iter().any(|o| o == option_id) {
+        if let Some(unknown) = option_ids.iter().find(|o| !options.iter().any(|(id, _)| id == *o)) {
             return Err(CitizenError::UnknownOption {
                 consultation_id: consultation_id.to_owned(),
-                option_id: option_id.to_owned(),
-                options,
+                option_id: unknown.clone(),
+                options: options.into_iter().map(|(id, _)| id).collect(),
             });
         }
+        if let Err(reason) = wire::check_choices(&rule, &options, option_ids) {
+            return Err(CitizenError::BallotRule { consultation_id: consultation_id.to_owned(), reason });
+        }
+        let option_id = option_ids[0].as_str();
+        let several = option_ids.len() > 1;
         if !(now >= opens && now < closes) {
             return Err(CitizenError::ConsultationClosed {
                 consultation_id: consultation_id.to_owned(),
@@ -790,8 +957,9 @@ impl Guide {
                     |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
                 )
                 .optional()?;
+            let wanted = option_ids.join(" ");
             if let Some((opt, _, key)) = &current
-                && opt == option_id
+                && *opt == wanted
             {
                 let status: Option<String> =
                     tx.query_row("SELECT status FROM outbox WHERE key = ?1", [key], |r| r.get(0)).optional()?;
@@ -813,6 +981,7 @@ impl Guide {
                 city_id: city_id.to_owned(),
                 consultation_id: consultation_id.to_owned(),
                 option_id: option_id.to_owned(),
+                option_ids: if several { option_ids.to_vec() } else { Vec::new() },
                 seq,
                 cast_at: now,
             };
@@ -835,6 +1004,7 @@ impl Guide {
                 created_at: now,
                 updated_at: now,
                 payload: serde_json::to_string(&req).map_err(|e| CitizenError::Invalid(e.to_string()))?,
+                office_status: None,
             };
             insert_item(tx, &item)?;
             tx.execute(
@@ -842,18 +1012,93 @@ impl Guide {
                  VALUES (?1, ?2, ?3, ?4, ?5, ?6)
                  ON CONFLICT (city_id, consultation_id) DO UPDATE SET option_id = ?3, seq = ?4, cast_at = ?5,
                  outbox_key = ?6",
-                params![city_id, consultation_id, option_id, seq, now, item.key],
+                params![city_id, consultation_id, wanted, seq, now, item.key],
             )?;
             Ok(BallotInfo {
                 city_id: city_id.to_owned(),
                 consultation_id: consultation_id.to_owned(),
                 option_id: option_id.to_owned(),
+                option_ids: if several { option_ids.to_vec() } else { Vec::new() },
                 seq,
                 cast_at: now,
                 outbox_key: item.key,
                 status: OutboxStatus::Queued,
             })
         })
+    }
+
+    /// Asks the city's server at `server_url` where the user's sent reports stand, and keeps the answers with the
+    /// outbox items ([`OutboxItem::office_status`]). Needs the feedback consent; sends only the installation key
+    /// and the reports' own keys (at most [`MAX_STATUS_KEYS`] per request), and the server answers only for this
+    /// installation's reports. Items the server does not know keep what they had.
+    pub fn refresh_report_statuses(
+        &self,
+        transport: &dyn Transport,
+        server_url: &str,
+        now: i64,
+    ) -> Result<StatusRefresh, CitizenError> {
+        self.require_consent(ConsentScope::Feedback)?;
+        let base = server_url.trim_end_matches('/');
+        if !(base.starts_with("https://") || base.starts_with("http://")) {
+            return Err(CitizenError::Invalid(format!(
+                "server URL {server_url:?} must start with https:// or http://"
+            )));
+        }
+        let (keys, known): (Vec<String>, std::collections::HashMap<String, OfficeStatus>) = self.store().read(|c| {
+            let mut st = c.prepare(
+                "SELECT key FROM outbox WHERE kind = 'feedback' AND status = 'acknowledged' ORDER BY created_at, key",
+            )?;
+            let keys = st.query_map([], |r| r.get(0))?.collect::<Result<Vec<String>, _>>()?;
+            Ok((keys, statuses(c)?))
+        })?;
+        let mut out = StatusRefresh::default();
+        if keys.is_empty() {
+            return Ok(out);
+        }
+        let installation = self.installation_key()?;
+        for chunk in keys.chunks(MAX_STATUS_KEYS) {
+            self.require_consent(ConsentScope::Feedback)?;
+            let req = StatusRequest { v: WIRE_VERSION, installation: installation.clone(), keys: chunk.to_vec() };
+            let body = serde_json::to_vec(&req).map_err(|e| CitizenError::Invalid(e.to_string()))?;
+            let fetched = transport
+                .post(&format!("{base}/{STATUS_PATH}"), "application/json", &body, MAX_STATUS_ANSWER_BYTES)
+                .map_err(|e| CitizenError::Unavailable(e.to_string()))?;
+            if fetched.status != 200 {
+                let why = serde_json::from_slice::<Refusal>(&fetched.body)
+                    .map(|r| r.error.chars().take(300).collect::<String>())
+                    .unwrap_or_else(|_| format!("HTTP {}", fetched.status));
+                return Err(CitizenError::Unavailable(format!("the server refused the status request: {why}")));
+            }
+            let answer: StatusAnswer = serde_json::from_slice(&fetched.body)
+                .map_err(|e| CitizenError::Unavailable(format!("the server's answer is not a status answer: {e}")))?;
+            out.asked += chunk.len() as u32;
+            self.store().write(|tx| -> Result<(), CitizenError> {
+                for r in answer.reports.iter().filter(|r| chunk.contains(&r.key)) {
+                    if !wire::REPORT_STATUSES.contains(&r.status.as_str())
+                        || r.reference.chars().count() > 64
+                        || r.public_reply.as_ref().is_some_and(|p| p.chars().count() > 4000)
+                    {
+                        continue;
+                    }
+                    let s = OfficeStatus {
+                        reference: r.reference.clone(),
+                        status: r.status.clone(),
+                        public_reply: r.public_reply.clone(),
+                        duplicate_of: r.duplicate_of.clone(),
+                        updated_at: r.updated_at,
+                        checked_at: now,
+                    };
+                    out.answered += 1;
+                    let before = known.get(&r.key);
+                    if before.is_none_or(|b| b.status != s.status || b.public_reply != s.public_reply) {
+                        out.changed += 1;
+                    }
+                    save_status(tx, &r.key, &s)?;
+                }
+                Ok(())
+            })?;
+        }
+        Ok(out)
     }
 
     /// The user's ballots in every consultation.

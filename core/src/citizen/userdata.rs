@@ -256,7 +256,7 @@ impl Guide {
                 tx.execute(
                     "INSERT INTO ballots (city_id, consultation_id, option_id, seq, cast_at, outbox_key)
                      VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
-                    params![b.city_id, b.consultation_id, b.option_id, b.seq, b.cast_at, b.outbox_key],
+                    params![b.city_id, b.consultation_id, b.stored_options(), b.seq, b.cast_at, b.outbox_key],
                 )?;
             }
             for scope in ConsentScope::ALL {
@@ -310,7 +310,7 @@ impl Guide {
 fn clear(tx: &rusqlite::Transaction<'_>) -> rusqlite::Result<()> {
     tx.execute_batch(
         "DELETE FROM favourites; DELETE FROM visits; DELETE FROM notes; DELETE FROM ballots; DELETE FROM outbox;
-         DELETE FROM consent;",
+         DELETE FROM consent; DELETE FROM report_status;",
     )?;
     tx.execute("DELETE FROM settings WHERE key = ?1 OR key LIKE 'citizen.%'", [INSTALLATION_KEY])?;
     Ok(())

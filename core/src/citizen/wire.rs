@@ -22,6 +22,35 @@ pub const MAX_ANSWER_BYTES: u64 = 4096;
 pub const FEEDBACK_PATH: &str = "v1/feedback";
 /// Path of the ballot endpoint under the server's base URL.
 pub const BALLOT_PATH: &str = "v1/ballots";
+/// Path of the endpoint where a phone asks for the status of its own reports.
+pub const STATUS_PATH: &str = "v1/status";
+/// Most report keys one status request may name.
+pub const MAX_STATUS_KEYS: usize = 100;
+/// Largest status answer the phone reads, bytes (100 reports with replies of up to 2,000 characters).
+pub const MAX_STATUS_ANSWER_BYTES: u64 = 1024 * 1024;
+/// Longest grace period a server may allow for ballots written before a consultation closed and sent after it.
+pub const MAX_BALLOT_GRACE_S: i64 = 7 * 24 * 3600;
+
+/// The statuses a report goes through at the city, FixMyStreet's set (Open311 `servicerequestupdates`), in the
+/// order an office usually uses them. Open311's own `status` field says `open` for the first four and `closed` for
+/// the rest.
+pub const REPORT_STATUSES: [&str; 10] = [
+    "open",
+    "investigating",
+    "in_progress",
+    "action_scheduled",
+    "fixed",
+    "duplicate",
+    "not_councils_responsibility",
+    "no_further_action",
+    "internal_referral",
+    "closed",
+];
+
+/// Whether a status from [`REPORT_STATUSES`] means the city has finished with the report.
+pub fn status_is_closed(status: &str) -> bool {
+    !matches!(status, "open" | "investigating" | "in_progress" | "action_scheduled")
+}
 
 /// A position the user chose to attach to one report.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
@@ -77,6 +106,10 @@ pub struct FeedbackRequest {
     pub lang: Option<String>,
     /// When the user made the report, Unix seconds (phone clock).
     pub created_at: i64,
+    /// The user allows the city to list the report publicly (Open311 `GET requests`); off when absent. Contact
+    /// details are never listed, whatever this says.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub public: Option<bool>,
 }
 
 /// One consultation ballot as sent to `POST v1/ballots`. The server keeps, per installation and consultation, the
@@ -94,12 +127,113 @@ pub struct BallotRequest {
     pub city_id: String,
     /// Consultation id.
     pub consultation_id: String,
-    /// The option chosen.
+    /// The option chosen (the first of `option_ids` when there are several).
     pub option_id: String,
+    /// Every option chosen, for a consultation that allows several (pick up to N, or a budget); absent for one.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub option_ids: Vec<String>,
     /// 1 for the first vote in this consultation, one more for each change.
     pub seq: i64,
     /// When the user voted, Unix seconds (phone clock).
     pub cast_at: i64,
+}
+
+/// A phone asking for the status of its own reports (`POST v1/status`). The server answers only for reports that
+/// this installation sent; keys of other installations' reports are answered as if unknown.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct StatusRequest {
+    /// [`WIRE_VERSION`].
+    pub v: u32,
+    /// The random installation key the reports were sent with.
+    pub installation: String,
+    /// Idempotency keys of the reports, at most [`MAX_STATUS_KEYS`].
+    pub keys: Vec<String>,
+}
+
+/// Where one report stands at the city.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ReportStatus {
+    /// The report's idempotency key.
+    pub key: String,
+    /// The readable reference the city uses, e.g. `VAR-2027-000123`.
+    pub reference: String,
+    /// One of [`REPORT_STATUSES`].
+    pub status: String,
+    /// What the office says publicly about it, if anything.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub public_reply: Option<String>,
+    /// The reference of the report this one duplicates, when the office merged it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub duplicate_of: Option<String>,
+    /// When the status last changed, Unix seconds (server clock).
+    pub updated_at: i64,
+}
+
+/// The answer to a [`StatusRequest`] (HTTP 200): the reports found, in no particular order.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct StatusAnswer {
+    /// One entry per known key of this installation.
+    pub reports: Vec<ReportStatus>,
+}
+
+/// How a consultation's voters choose; fixed when voting opens.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case", tag = "rule")]
+pub enum VotingRule {
+    /// Exactly one option.
+    Single,
+    /// From one up to `max` options.
+    UpTo {
+        /// Most options one ballot may choose.
+        max: u32,
+    },
+    /// Any set of projects whose costs add up to at most `budget` (participatory budgeting).
+    Budget {
+        /// The amount each voter may spend.
+        budget: i64,
+    },
+}
+
+impl From<crate::pack::model::VotingRuleRec> for VotingRule {
+    fn from(r: crate::pack::model::VotingRuleRec) -> Self {
+        use crate::pack::model::VotingRuleRec as R;
+        match r {
+            R::Single => VotingRule::Single,
+            R::UpTo { max } => VotingRule::UpTo { max: u32::from(max) },
+            R::Budget { budget } => VotingRule::Budget { budget },
+        }
+    }
+}
+
+/// Checks a ballot's choices against the consultation's rule; `options` are the consultation's option ids with
+/// their costs. Used by the phone before it stores a vote and by the server before it counts one.
+pub fn check_choices(rule: &VotingRule, options: &[(String, i64)], choices: &[String]) -> Result<(), String> {
+    if choices.is_empty() {
+        return Err("a ballot needs at least one option".into());
+    }
+    let mut seen = std::collections::BTreeSet::new();
+    let mut total: i64 = 0;
+    for c in choices {
+        let Some((_, cost)) = options.iter().find(|(id, _)| id == c) else {
+            let ids: Vec<&str> = options.iter().map(|(id, _)| id.as_str()).collect();
+            return Err(format!("there is no option {c}; the options are {}", ids.join(", ")));
+        };
+        if !seen.insert(c.as_str()) {
+            return Err(format!("option {c} is chosen twice"));
+        }
+        total = total.saturating_add(*cost);
+    }
+    match *rule {
+        VotingRule::Single if choices.len() != 1 => Err(format!("choose one option, not {}", choices.len())),
+        VotingRule::UpTo { max } if choices.len() > max as usize => {
+            Err(format!("choose at most {max} options, not {}", choices.len()))
+        }
+        VotingRule::Budget { budget } if total > budget => {
+            Err(format!("the chosen projects cost {total} together, more than the budget of {budget}"))
+        }
+        _ => Ok(()),
+    }
 }
 
 /// The server's answer to an accepted request (HTTP 200).
@@ -241,6 +375,17 @@ impl BallotRequest {
                 return Err(format!("{what} must be a lowercase id"));
             }
         }
+        if !self.option_ids.is_empty() {
+            if self.option_ids.len() > 256 {
+                return Err("option_ids has more than 256 entries".into());
+            }
+            if self.option_ids.iter().any(|o| !is_id(o)) {
+                return Err("option_ids must be lowercase ids".into());
+            }
+            if self.option_ids[0] != self.option_id {
+                return Err("option_id must be the first of option_ids".into());
+            }
+        }
         if self.seq < 1 {
             return Err("seq must be 1 or more".into());
         }
@@ -249,6 +394,39 @@ impl BallotRequest {
         }
         Ok(())
     }
+}
+
+impl BallotRequest {
+    /// Every option the ballot chooses.
+    pub fn choices(&self) -> Vec<String> {
+        if self.option_ids.is_empty() { vec![self.option_id.clone()] } else { self.option_ids.clone() }
+    }
+}
+
+impl StatusRequest {
+    /// Every check the server makes on a status request.
+    pub fn validate(&self) -> Result<(), String> {
+        if self.v != WIRE_VERSION {
+            return Err(format!("wire format {} is not supported (expected {WIRE_VERSION})", self.v));
+        }
+        if !is_hex(&self.installation, 64) {
+            return Err("installation must be 64 lowercase hex digits".into());
+        }
+        if self.keys.len() > MAX_STATUS_KEYS {
+            return Err(format!("at most {MAX_STATUS_KEYS} keys per request, not {}", self.keys.len()));
+        }
+        if let Some(k) = self.keys.iter().find(|k| !is_hex(k, 32)) {
+            return Err(format!("key {:?} is not 32 lowercase hex digits", k.chars().take(40).collect::<String>()));
+        }
+        Ok(())
+    }
+}
+
+/// Parses and validates a status request from the network.
+pub fn parse_status(body: &[u8]) -> Result<StatusRequest, String> {
+    let r: StatusRequest = parse(body)?;
+    r.validate()?;
+    Ok(r)
 }
 
 fn parse<T: for<'de> Deserialize<'de>>(body: &[u8]) -> Result<T, String> {
@@ -294,6 +472,7 @@ mod tests {
             location: None,
             lang: Some("en".into()),
             created_at: 1_800_000_000,
+            public: None,
         }
     }
 
@@ -327,6 +506,35 @@ mod tests {
         rating.validate().expect("a rating needs no text");
         rating.rating = Some(6);
         assert!(rating.validate().expect_err("6 stars").contains("1 to 5"));
+    }
+
+    #[test]
+    fn choices_follow_the_rule() {
+        let opts: Vec<(String, i64)> = [("a", 50), ("b", 40), ("c", 30)].map(|(i, c)| (i.to_owned(), c)).to_vec();
+        let ch = |v: &[&str]| v.iter().map(|s| (*s).to_owned()).collect::<Vec<_>>();
+        assert!(check_choices(&VotingRule::Single, &opts, &ch(&["a"])).is_ok());
+        assert!(check_choices(&VotingRule::Single, &opts, &ch(&["a", "b"])).expect_err("two").contains("one option"));
+        assert!(check_choices(&VotingRule::Single, &opts, &ch(&["z"])).expect_err("unknown").contains("no option z"));
+        assert!(check_choices(&VotingRule::Single, &opts, &[]).is_err());
+        let up2 = VotingRule::UpTo { max: 2 };
+        assert!(check_choices(&up2, &opts, &ch(&["a", "c"])).is_ok());
+        assert!(check_choices(&up2, &opts, &ch(&["a", "b", "c"])).expect_err("3").contains("at most 2"));
+        assert!(check_choices(&up2, &opts, &ch(&["a", "a"])).expect_err("twice").contains("twice"));
+        let b = VotingRule::Budget { budget: 80 };
+        assert!(check_choices(&b, &opts, &ch(&["a", "c"])).is_ok(), "50 + 30 = 80 fits exactly");
+        assert!(check_choices(&b, &opts, &ch(&["a", "b"])).expect_err("90").contains("more than the budget of 80"));
+    }
+
+    #[test]
+    fn status_requests_name_only_well_formed_keys() {
+        let good = StatusRequest { v: 1, installation: "a".repeat(64), keys: vec!["0".repeat(32)] };
+        assert_eq!(parse_status(&serde_json::to_vec(&good).expect("json")).expect("valid"), good);
+        let mut bad = good.clone();
+        bad.keys.push("x' OR 1=1 --".into());
+        assert!(bad.validate().expect_err("key").contains("32 lowercase hex"));
+        let mut many = good.clone();
+        many.keys = vec!["0".repeat(32); MAX_STATUS_KEYS + 1];
+        assert!(many.validate().expect_err("many").contains("at most"));
     }
 
     #[test]
@@ -376,6 +584,7 @@ mod tests {
         fn random_bodies_never_panic(bytes in prop::collection::vec(any::<u8>(), 0..512)) {
             let _ = parse_feedback(&bytes);
             let _ = parse_ballot(&bytes);
+            let _ = parse_status(&bytes);
         }
 
         #[test]

@@ -43,8 +43,9 @@ pub const FORMAT_MAJOR: u16 = 1;
 /// Format minor this core writes. Readers accept any minor of their major.
 ///
 /// 1.1 added `Pack.consultations`; 1.2 added `Metadata.time_zone_rules` (the city's time zone as TZif bytes); 1.3
-/// added `Pack.latin_chars` and `latin_forms` (the general Latin form of the characters the texts use).
-pub const FORMAT_MINOR: u16 = 3;
+/// voting rules, costs and phases in `Consultation`; 1.4 added `Pack.latin_chars` and `latin_forms` (the general
+/// Latin form of the characters the texts use).
+pub const FORMAT_MINOR: u16 = 4;
 /// The longest Latin form of one character a pack may carry (`Pack.latin_forms`), bytes.
 pub const MAX_LATIN_FORM: usize = 32;
 

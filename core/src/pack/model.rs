@@ -28,7 +28,7 @@ pub struct Content {
     /// Consultations, sorted by id (format 1.1).
     #[serde(default)]
     pub consultations: Vec<ConsultationRec>,
-    /// The general Latin form of every non-ASCII character the texts use, for search (format 1.3): filled by the
+    /// The general Latin form of every non-ASCII character the texts use, for search (format 1.4): filled by the
     /// publisher from a general transliteration table (see [`crate::text::translit`]). Empty in older packs.
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub latin: BTreeMap<char, String>,
@@ -344,6 +344,28 @@ pub struct ConsultationOptionRec {
     pub label: Texts,
     /// Longer explanation per language.
     pub description: Texts,
+    /// What the project costs, in whole units of the consultation's currency (format 1.3; budget consultations).
+    #[serde(default)]
+    pub cost: i64,
+}
+
+/// How voters choose in a consultation (format 1.3); fixed once voting opens.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case", tag = "rule")]
+pub enum VotingRuleRec {
+    /// Exactly one option.
+    #[default]
+    Single,
+    /// From one up to `max` options.
+    UpTo {
+        /// Most options one ballot may choose.
+        max: u16,
+    },
+    /// Any set of options whose costs add up to at most `budget`.
+    Budget {
+        /// What each voter may spend.
+        budget: i64,
+    },
 }
 
 /// A question the city puts to residents and visitors, with an open period.
@@ -367,6 +389,15 @@ pub struct ConsultationRec {
     pub area: Option<BBox>,
     /// Where the full proposal is published.
     pub url: Option<String>,
+    /// How voters choose (format 1.3).
+    #[serde(default)]
+    pub rule: VotingRuleRec,
+    /// Currency of the budget and costs, ISO 4217 (format 1.3).
+    #[serde(default)]
+    pub currency: Option<String>,
+    /// Proposals are accepted from this time (Unix seconds) until voting opens (format 1.3).
+    #[serde(default)]
+    pub proposals_opens: Option<i64>,
 }
 
 impl ConsultationRec {

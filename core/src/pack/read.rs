@@ -8,7 +8,7 @@ use flatbuffers::{ForwardsUOffset, Vector, VerifierOptions};
 use super::{FORMAT_MAJOR, PackError, fb};
 use crate::pack::model::{
     Access, AccessibilityRec, AddressRec, BBox, CategoryRec, ConsultationOptionRec, ConsultationRec, ContactRec,
-    Content, FeedbackRouteRec, MediaKind, MediaRec, Meta, PlaceRec, Texts, TourRec,
+    Content, FeedbackRouteRec, MediaKind, MediaRec, Meta, PlaceRec, Texts, TourRec, VotingRuleRec,
 };
 
 /// Limits the reader enforces before it trusts a pack, sized for a phone.
@@ -381,6 +381,23 @@ fn check_semantics(pack: &fb::Pack<'_>) -> Result<(), PackError> {
                 )));
             }
         }
+        match c.rule() {
+            fb::VotingRule::Single => {}
+            fb::VotingRule::UpTo if c.max_choices() >= 1 && usize::from(c.max_choices()) <= options.len() => {}
+            fb::VotingRule::UpTo => {
+                return Err(invalid(format!("consultations[{i}].max_choices must be 1 to the number of options")));
+            }
+            fb::VotingRule::Budget if c.budget() > 0 && options.iter().all(|o| o.cost() > 0) => {}
+            fb::VotingRule::Budget => {
+                return Err(invalid(format!(
+                    "consultations[{i}] is a budget vote without a positive budget and costs"
+                )));
+            }
+            _ => return Err(invalid(format!("consultations[{i}].rule is unknown to this reader"))),
+        }
+        if c.proposals_opens() < 0 || c.proposals_opens() > c.opens() {
+            return Err(invalid(format!("consultations[{i}].proposals_opens is after voting opens")));
+        }
         if let Some(a) = c.area()
             && !(coord_ok(a.min_lat(), a.min_lon())
                 && coord_ok(a.max_lat(), a.max_lon())
@@ -600,6 +617,7 @@ pub(crate) fn to_content(pack: &fb::Pack<'_>) -> Content {
                     id: o.id().to_owned(),
                     label: texts(o.label()),
                     description: texts(o.description()),
+                    cost: o.cost(),
                 })
                 .collect(),
             opens: c.opens(),
@@ -611,6 +629,13 @@ pub(crate) fn to_content(pack: &fb::Pack<'_>) -> Content {
                 max_lon: a.max_lon(),
             }),
             url: s(c.url()),
+            rule: match c.rule() {
+                fb::VotingRule::UpTo => VotingRuleRec::UpTo { max: c.max_choices() },
+                fb::VotingRule::Budget => VotingRuleRec::Budget { budget: c.budget() },
+                _ => VotingRuleRec::Single,
+            },
+            currency: s(c.currency()),
+            proposals_opens: Some(c.proposals_opens()).filter(|t| *t != 0),
         })
         .collect();
     let latin = pack

@@ -10,7 +10,7 @@ use flatbuffers::{FlatBufferBuilder, ForwardsUOffset, Vector, WIPOffset};
 
 use super::fb;
 use super::{FORMAT_MAJOR, FORMAT_MINOR, MAX_LATIN_FORM, PackError, valid_latin_form};
-use crate::pack::model::{Access, AccessibilityRec, Content, MediaKind, Texts};
+use crate::pack::model::{Access, AccessibilityRec, Content, MediaKind, Texts, VotingRuleRec};
 
 type Off<T> = WIPOffset<T>;
 type TextVec<'a> = Off<Vector<'a, ForwardsUOffset<fb::LocalizedText<'a>>>>;
@@ -229,7 +229,7 @@ pub fn write_pack(content: &Content) -> Result<Vec<u8>, PackError> {
             let description = texts(&mut b, &o.description);
             options.push(fb::ConsultationOption::create(
                 &mut b,
-                &fb::ConsultationOptionArgs { id: Some(id), label, description },
+                &fb::ConsultationOptionArgs { id: Some(id), label, description, cost: o.cost },
             ));
         }
         let options = b.create_vector(&options);
@@ -238,6 +238,12 @@ pub fn write_pack(content: &Content) -> Result<Vec<u8>, PackError> {
         let question = texts(&mut b, &c.question);
         let description = texts(&mut b, &c.description);
         let url = opt_str(&mut b, &c.url);
+        let currency = opt_str(&mut b, &c.currency);
+        let (rule, max_choices, budget) = match c.rule {
+            VotingRuleRec::Single => (fb::VotingRule::Single, 0, 0),
+            VotingRuleRec::UpTo { max } => (fb::VotingRule::UpTo, max, 0),
+            VotingRuleRec::Budget { budget } => (fb::VotingRule::Budget, 0, budget),
+        };
         let area = c.area.map(|a| fb::BoundingBox::new(a.min_lat, a.min_lon, a.max_lat, a.max_lon));
         consultations.push(fb::Consultation::create(
             &mut b,
@@ -251,6 +257,11 @@ pub fn write_pack(content: &Content) -> Result<Vec<u8>, PackError> {
                 closes: c.closes,
                 area: area.as_ref(),
                 url,
+                rule,
+                max_choices,
+                budget,
+                currency,
+                proposals_opens: c.proposals_opens.unwrap_or(0),
             },
         ));
     }

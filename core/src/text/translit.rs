@@ -115,7 +115,7 @@ impl CharLatin for std::collections::BTreeMap<char, String> {
 }
 
 /// No general transliteration at all: ASCII stays, and every other character is unknown (so the search form drops
-/// it). What a pack of a format before 1.3, which carries no table, gets.
+/// it). What a pack of a format before 1.4, which carries no table, gets.
 #[derive(Debug, Clone, Copy, Default)]
 pub struct NoTable;
 

@@ -62,7 +62,7 @@ pub struct Delta {
     /// fails the hash check and it falls back to the full pack).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub consultations: Option<Vec<ConsultationRec>>,
-    /// The new transliteration table, whole, when it changed (format 1.3 packs).
+    /// The new transliteration table, whole, when it changed (format 1.4 packs).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub latin: Option<BTreeMap<char, String>>,
     /// Category changes.

@@ -18,7 +18,7 @@ use serde::Deserialize;
 use cityguide_core::geodesy;
 use cityguide_core::pack::model::{
     Access, AccessibilityRec, AddressRec, BBox, CategoryRec, ConsultationOptionRec, ConsultationRec, ContactRec,
-    Content, FEEDBACK_KINDS, FeedbackRouteRec, MediaKind, MediaRec, Meta, PlaceRec, Texts, TourRec,
+    Content, FEEDBACK_KINDS, FeedbackRouteRec, MediaKind, MediaRec, Meta, PlaceRec, Texts, TourRec, VotingRuleRec,
 };
 use cityguide_core::pack::write_pack;
 use cityguide_core::query::hours::CityTimeZone;
@@ -1152,7 +1152,19 @@ fn read_consultations(dir: &Path, meta: &Meta, ctx: &mut Ctx) -> (Vec<Consultati
     let mut origins = HashMap::new();
     let Some(f) = CsvFile::load(dir, F, ctx) else { return (Vec::new(), origins) };
     let area_cols = ["min_lat", "min_lon", "max_lat", "max_lon"];
-    let optional = ["min_lat", "min_lon", "max_lat", "max_lon", "url"];
+    let optional = [
+        "min_lat",
+        "min_lon",
+        "max_lat",
+        "max_lon",
+        "url",
+        "rule",
+        "max_choices",
+        "budget",
+        "currency",
+        "costs",
+        "proposals_opens",
+    ];
     if !f.check_header(ctx, &["id", "options", "opens", "closes"], &optional, |_| false) {
         return (Vec::new(), origins);
     }
@@ -1196,6 +1208,10 @@ fn read_consultations(dir: &Path, meta: &Meta, ctx: &mut Ctx) -> (Vec<Consultati
         };
         let opens = when(c_opens, "opens");
         let closes = when(c_closes, "closes");
+        let proposals_opens = match f.get(row, f.col("proposals_opens")) {
+            "" => None,
+            _ => when(f.col("proposals_opens"), "proposals_opens"),
+        };
         if let (Some(o), Some(c)) = (opens, closes)
             && c <= o
         {
@@ -1247,6 +1263,74 @@ fn read_consultations(dir: &Path, meta: &Meta, ctx: &mut Ctx) -> (Vec<Consultati
         {
             f.error(ctx, row, c_url, format!("url {u:?} must start with https://"));
         }
+        if let (Some(p), Some(o)) = (proposals_opens, opens)
+            && p > o
+        {
+            f.error(ctx, row, f.col("proposals_opens"), "proposals_opens must be before voting opens");
+        }
+        let (c_costs, c_budget, c_max) = (f.col("costs"), f.col("budget"), f.col("max_choices"));
+        let costs: Vec<i64> = match f.get(row, c_costs) {
+            "" => Vec::new(),
+            v => v
+                .split(';')
+                .map(|x| match x.trim().parse::<i64>() {
+                    Ok(n) if n > 0 => n,
+                    _ => {
+                        f.error(ctx, row, c_costs, format!("cost {:?} is not a positive whole number", x.trim()));
+                        0
+                    }
+                })
+                .collect(),
+        };
+        if !costs.is_empty() && costs.len() != option_ids.len() {
+            f.error(
+                ctx,
+                row,
+                c_costs,
+                format!(
+                    "costs has {} values for {} options; give one per option, in the same order",
+                    costs.len(),
+                    option_ids.len()
+                ),
+            );
+        }
+        let rule = match f.get(row, f.col("rule")) {
+            "" | "single" => VotingRuleRec::Single,
+            "up_to" => match f.get(row, c_max).parse::<u16>() {
+                Ok(n) if n >= 1 && usize::from(n) <= option_ids.len() => VotingRuleRec::UpTo { max: n },
+                _ => {
+                    f.error(ctx, row, c_max, "rule up_to needs max_choices: a number from 1 to the number of options");
+                    VotingRuleRec::Single
+                }
+            },
+            "budget" => {
+                if costs.is_empty() {
+                    f.error(
+                        ctx,
+                        row,
+                        c_costs,
+                        "rule budget needs costs: one positive number per option, separated by ';'",
+                    );
+                }
+                match f.get(row, c_budget).parse::<i64>() {
+                    Ok(b) if b > 0 => VotingRuleRec::Budget { budget: b },
+                    _ => {
+                        f.error(ctx, row, c_budget, "rule budget needs budget: a positive whole number");
+                        VotingRuleRec::Single
+                    }
+                }
+            }
+            other => {
+                f.error(ctx, row, f.col("rule"), format!("rule {other:?} is not single, up_to or budget"));
+                VotingRuleRec::Single
+            }
+        };
+        let currency = f.opt(row, f.col("currency"));
+        if let Some(cur) = &currency
+            && !(cur.len() == 3 && cur.bytes().all(|b| b.is_ascii_uppercase()))
+        {
+            f.error(ctx, row, f.col("currency"), format!("currency {cur:?} is not an ISO 4217 code like EUR or BGN"));
+        }
         let (line, column) = f.at(row, c_id);
         if ctx.diags[before..].iter().any(|d| d.severity == Severity::Error) {
             ctx.reject("consultation", &id);
@@ -1260,12 +1344,21 @@ fn read_consultations(dir: &Path, meta: &Meta, ctx: &mut Ctx) -> (Vec<Consultati
             description: Texts::new(),
             options: option_ids
                 .into_iter()
-                .map(|id| ConsultationOptionRec { id, label: Texts::new(), description: Texts::new() })
+                .enumerate()
+                .map(|(i, id)| ConsultationOptionRec {
+                    id,
+                    label: Texts::new(),
+                    description: Texts::new(),
+                    cost: costs.get(i).copied().unwrap_or(0),
+                })
                 .collect(),
             opens: opens.unwrap_or_default(),
             closes: closes.unwrap_or_default(),
             area,
             url,
+            rule,
+            currency,
+            proposals_opens,
         });
     }
     out.sort_by(|a, b| a.id.cmp(&b.id));

@@ -191,6 +191,98 @@ impl<'a> ::flatbuffers::Verifiable for MediaKind {
 }
 
 impl ::flatbuffers::SimpleToVerifyInSlice for MediaKind {}
+#[deprecated(since = "2.0.0", note = "Use associated constants instead. This will no longer be generated in 2021.")]
+pub const ENUM_MIN_VOTING_RULE: u8 = 0;
+#[deprecated(since = "2.0.0", note = "Use associated constants instead. This will no longer be generated in 2021.")]
+pub const ENUM_MAX_VOTING_RULE: u8 = 2;
+#[deprecated(since = "2.0.0", note = "Use associated constants instead. This will no longer be generated in 2021.")]
+#[allow(non_camel_case_types)]
+pub const ENUM_VALUES_VOTING_RULE: [VotingRule; 3] = [
+  VotingRule::Single,
+  VotingRule::UpTo,
+  VotingRule::Budget,
+];
+
+/// How voters choose in a consultation (format 1.3). Fixed once voting opens.
+#[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Default)]
+#[repr(transparent)]
+pub struct VotingRule(pub u8);
+#[allow(non_upper_case_globals)]
+impl VotingRule {
+  /// Exactly one option (every 1.1 consultation).
+  pub const Single: Self = Self(0);
+  /// From one up to `max_choices` options.
+  pub const UpTo: Self = Self(1);
+  /// Any set of options whose costs add up to at most `budget` (participatory budgeting).
+  pub const Budget: Self = Self(2);
+
+  pub const ENUM_MIN: u8 = 0;
+  pub const ENUM_MAX: u8 = 2;
+  pub const ENUM_VALUES: &'static [Self] = &[
+    Self::Single,
+    Self::UpTo,
+    Self::Budget,
+  ];
+  /// Returns the variant's name or "" if unknown.
+  pub fn variant_name(self) -> Option<&'static str> {
+    match self {
+      Self::Single => Some("Single"),
+      Self::UpTo => Some("UpTo"),
+      Self::Budget => Some("Budget"),
+      _ => None,
+    }
+  }
+}
+impl ::core::fmt::Debug for VotingRule {
+  fn fmt(&self, f: &mut ::core::fmt::Formatter) -> ::core::fmt::Result {
+    if let Some(name) = self.variant_name() {
+      f.write_str(name)
+    } else {
+      f.write_fmt(format_args!("<UNKNOWN {:?}>", self.0))
+    }
+  }
+}
+impl<'a> ::flatbuffers::Follow<'a> for VotingRule {
+  type Inner = Self;
+  #[inline]
+  unsafe fn follow(buf: &'a [u8], loc: usize) -> Self::Inner {
+    let b = unsafe { ::flatbuffers::read_scalar_at::<u8>(buf, loc) };
+    Self(b)
+  }
+}
+
+impl ::flatbuffers::Push for VotingRule {
+    type Output = VotingRule;
+    #[inline]
+    unsafe fn push(&self, dst: &mut [u8], _written_len: usize) {
+        unsafe { ::flatbuffers::emplace_scalar::<u8>(dst, self.0) };
+    }
+}
+
+impl ::flatbuffers::EndianScalar for VotingRule {
+  type Scalar = u8;
+  #[inline]
+  fn to_little_endian(self) -> u8 {
+    self.0.to_le()
+  }
+  #[inline]
+  #[allow(clippy::wrong_self_convention)]
+  fn from_little_endian(v: u8) -> Self {
+    let b = u8::from_le(v);
+    Self(b)
+  }
+}
+
+impl<'a> ::flatbuffers::Verifiable for VotingRule {
+  #[inline]
+  fn run_verifier(
+    v: &mut ::flatbuffers::Verifier, pos: usize
+  ) -> Result<(), ::flatbuffers::InvalidFlatbuffer> {
+    u8::run_verifier(v, pos)
+  }
+}
+
+impl ::flatbuffers::SimpleToVerifyInSlice for VotingRule {}
 /// A WGS84 position in decimal degrees. Latitude in [-90, 90], longitude in [-180, 180].
 // struct LatLon, aligned to 8
 #[repr(transparent)]
@@ -3011,6 +3103,7 @@ impl<'a> ConsultationOption<'a> {
   pub const VT_ID: ::flatbuffers::VOffsetT = 4;
   pub const VT_LABEL: ::flatbuffers::VOffsetT = 6;
   pub const VT_DESCRIPTION: ::flatbuffers::VOffsetT = 8;
+  pub const VT_COST: ::flatbuffers::VOffsetT = 10;
 
   #[inline]
   pub unsafe fn init_from_table(table: ::flatbuffers::Table<'a>) -> Self {
@@ -3022,6 +3115,7 @@ impl<'a> ConsultationOption<'a> {
     args: &'args ConsultationOptionArgs<'args>
   ) -> ::flatbuffers::WIPOffset<ConsultationOption<'bldr>> {
     let mut builder = ConsultationOptionBuilder::new(_fbb);
+    builder.add_cost(args.cost);
     if let Some(x) = args.description { builder.add_description(x); }
     if let Some(x) = args.label { builder.add_label(x); }
     if let Some(x) = args.id { builder.add_id(x); }
@@ -3039,10 +3133,12 @@ impl<'a> ConsultationOption<'a> {
     let description = self.description().map(|x| {
       x.iter().map(|t| t.unpack()).collect()
     });
+    let cost = self.cost();
     ConsultationOptionT {
       id,
       label,
       description,
+      cost,
     }
   }
 
@@ -3068,6 +3164,14 @@ impl<'a> ConsultationOption<'a> {
     // which contains a valid value in this slot
     unsafe { self._tab.get::<::flatbuffers::ForwardsUOffset<::flatbuffers::Vector<'a, ::flatbuffers::ForwardsUOffset<LocalizedText>>>>(ConsultationOption::VT_DESCRIPTION, None)}
   }
+  /// What the project costs, in whole units of the consultation's currency (format 1.3; budget consultations).
+  #[inline]
+  pub fn cost(&self) -> i64 {
+    // Safety:
+    // Created from valid Table for this object
+    // which contains a valid value in this slot
+    unsafe { self._tab.get::<i64>(ConsultationOption::VT_COST, Some(0)).unwrap()}
+  }
 }
 
 impl ::flatbuffers::Verifiable for ConsultationOption<'_> {
@@ -3079,6 +3183,7 @@ impl ::flatbuffers::Verifiable for ConsultationOption<'_> {
      .visit_field::<::flatbuffers::ForwardsUOffset<&str>>("id", Self::VT_ID, true)?
      .visit_field::<::flatbuffers::ForwardsUOffset<::flatbuffers::Vector<'_, ::flatbuffers::ForwardsUOffset<LocalizedText>>>>("label", Self::VT_LABEL, false)?
      .visit_field::<::flatbuffers::ForwardsUOffset<::flatbuffers::Vector<'_, ::flatbuffers::ForwardsUOffset<LocalizedText>>>>("description", Self::VT_DESCRIPTION, false)?
+     .visit_field::<i64>("cost", Self::VT_COST, false)?
      .finish();
     Ok(())
   }
@@ -3087,6 +3192,7 @@ pub struct ConsultationOptionArgs<'a> {
     pub id: Option<::flatbuffers::WIPOffset<&'a str>>,
     pub label: Option<::flatbuffers::WIPOffset<::flatbuffers::Vector<'a, ::flatbuffers::ForwardsUOffset<LocalizedText<'a>>>>>,
     pub description: Option<::flatbuffers::WIPOffset<::flatbuffers::Vector<'a, ::flatbuffers::ForwardsUOffset<LocalizedText<'a>>>>>,
+    pub cost: i64,
 }
 impl<'a> Default for ConsultationOptionArgs<'a> {
   #[inline]
@@ -3095,6 +3201,7 @@ impl<'a> Default for ConsultationOptionArgs<'a> {
       id: None, // required field
       label: None,
       description: None,
+      cost: 0,
     }
   }
 }
@@ -3115,6 +3222,10 @@ impl<'a: 'b, 'b, A: ::flatbuffers::Allocator + 'a> ConsultationOptionBuilder<'a,
   #[inline]
   pub fn add_description(&mut self, description: ::flatbuffers::WIPOffset<::flatbuffers::Vector<'b , ::flatbuffers::ForwardsUOffset<LocalizedText<'b >>>>) {
     self.fbb_.push_slot_always::<::flatbuffers::WIPOffset<_>>(ConsultationOption::VT_DESCRIPTION, description);
+  }
+  #[inline]
+  pub fn add_cost(&mut self, cost: i64) {
+    self.fbb_.push_slot::<i64>(ConsultationOption::VT_COST, cost, 0);
   }
   #[inline]
   pub fn new(_fbb: &'b mut ::flatbuffers::FlatBufferBuilder<'a, A>) -> ConsultationOptionBuilder<'a, 'b, A> {
@@ -3138,6 +3249,7 @@ impl ::core::fmt::Debug for ConsultationOption<'_> {
       ds.field("id", &self.id());
       ds.field("label", &self.label());
       ds.field("description", &self.description());
+      ds.field("cost", &self.cost());
       ds.finish()
   }
 }
@@ -3147,6 +3259,7 @@ pub struct ConsultationOptionT {
   pub id: alloc::string::String,
   pub label: Option<alloc::vec::Vec<LocalizedTextT>>,
   pub description: Option<alloc::vec::Vec<LocalizedTextT>>,
+  pub cost: i64,
 }
 impl Default for ConsultationOptionT {
   fn default() -> Self {
@@ -3154,6 +3267,7 @@ impl Default for ConsultationOptionT {
       id: alloc::string::ToString::to_string(""),
       label: None,
       description: None,
+      cost: 0,
     }
   }
 }
@@ -3172,10 +3286,12 @@ impl ConsultationOptionT {
     let description = self.description.as_ref().map(|x|{
       let w: alloc::vec::Vec<_> = x.iter().map(|t| t.pack(_fbb)).collect();_fbb.create_vector(&w)
     });
+    let cost = self.cost;
     ConsultationOption::create(_fbb, &ConsultationOptionArgs{
       id,
       label,
       description,
+      cost,
     })
   }
 }
@@ -3205,6 +3321,11 @@ impl<'a> Consultation<'a> {
   pub const VT_CLOSES: ::flatbuffers::VOffsetT = 16;
   pub const VT_AREA: ::flatbuffers::VOffsetT = 18;
   pub const VT_URL: ::flatbuffers::VOffsetT = 20;
+  pub const VT_RULE: ::flatbuffers::VOffsetT = 22;
+  pub const VT_MAX_CHOICES: ::flatbuffers::VOffsetT = 24;
+  pub const VT_BUDGET: ::flatbuffers::VOffsetT = 26;
+  pub const VT_CURRENCY: ::flatbuffers::VOffsetT = 28;
+  pub const VT_PROPOSALS_OPENS: ::flatbuffers::VOffsetT = 30;
 
   #[inline]
   pub unsafe fn init_from_table(table: ::flatbuffers::Table<'a>) -> Self {
@@ -3216,8 +3337,11 @@ impl<'a> Consultation<'a> {
     args: &'args ConsultationArgs<'args>
   ) -> ::flatbuffers::WIPOffset<Consultation<'bldr>> {
     let mut builder = ConsultationBuilder::new(_fbb);
+    builder.add_proposals_opens(args.proposals_opens);
+    builder.add_budget(args.budget);
     builder.add_closes(args.closes);
     builder.add_opens(args.opens);
+    if let Some(x) = args.currency { builder.add_currency(x); }
     if let Some(x) = args.url { builder.add_url(x); }
     if let Some(x) = args.area { builder.add_area(x); }
     if let Some(x) = args.options { builder.add_options(x); }
@@ -3225,6 +3349,8 @@ impl<'a> Consultation<'a> {
     if let Some(x) = args.question { builder.add_question(x); }
     if let Some(x) = args.title { builder.add_title(x); }
     if let Some(x) = args.id { builder.add_id(x); }
+    builder.add_max_choices(args.max_choices);
+    builder.add_rule(args.rule);
     builder.finish()
   }
 
@@ -3253,6 +3379,13 @@ impl<'a> Consultation<'a> {
     let url = self.url().map(|x| {
       alloc::string::ToString::to_string(x)
     });
+    let rule = self.rule();
+    let max_choices = self.max_choices();
+    let budget = self.budget();
+    let currency = self.currency().map(|x| {
+      alloc::string::ToString::to_string(x)
+    });
+    let proposals_opens = self.proposals_opens();
     ConsultationT {
       id,
       title,
@@ -3263,6 +3396,11 @@ impl<'a> Consultation<'a> {
       closes,
       area,
       url,
+      rule,
+      max_choices,
+      budget,
+      currency,
+      proposals_opens,
     }
   }
 
@@ -3346,6 +3484,47 @@ impl<'a> Consultation<'a> {
     // which contains a valid value in this slot
     unsafe { self._tab.get::<::flatbuffers::ForwardsUOffset<&str>>(Consultation::VT_URL, None)}
   }
+  /// How voters choose (format 1.3; absent: Single).
+  #[inline]
+  pub fn rule(&self) -> VotingRule {
+    // Safety:
+    // Created from valid Table for this object
+    // which contains a valid value in this slot
+    unsafe { self._tab.get::<VotingRule>(Consultation::VT_RULE, Some(VotingRule::Single)).unwrap()}
+  }
+  /// Most options one ballot may choose, for UpTo (format 1.3).
+  #[inline]
+  pub fn max_choices(&self) -> u16 {
+    // Safety:
+    // Created from valid Table for this object
+    // which contains a valid value in this slot
+    unsafe { self._tab.get::<u16>(Consultation::VT_MAX_CHOICES, Some(0)).unwrap()}
+  }
+  /// What each voter may spend, for Budget, in whole units of `currency` (format 1.3).
+  #[inline]
+  pub fn budget(&self) -> i64 {
+    // Safety:
+    // Created from valid Table for this object
+    // which contains a valid value in this slot
+    unsafe { self._tab.get::<i64>(Consultation::VT_BUDGET, Some(0)).unwrap()}
+  }
+  /// ISO 4217 code of `budget` and the options' `cost`, e.g. "EUR" (format 1.3).
+  #[inline]
+  pub fn currency(&self) -> Option<&'a str> {
+    // Safety:
+    // Created from valid Table for this object
+    // which contains a valid value in this slot
+    unsafe { self._tab.get::<::flatbuffers::ForwardsUOffset<&str>>(Consultation::VT_CURRENCY, None)}
+  }
+  /// Residents may send proposals from this time on, seconds since the Unix epoch; 0 for no proposal phase
+  /// (format 1.3). Phases: proposals from here, voting from `opens`, results from `closes`.
+  #[inline]
+  pub fn proposals_opens(&self) -> i64 {
+    // Safety:
+    // Created from valid Table for this object
+    // which contains a valid value in this slot
+    unsafe { self._tab.get::<i64>(Consultation::VT_PROPOSALS_OPENS, Some(0)).unwrap()}
+  }
 }
 
 impl ::flatbuffers::Verifiable for Consultation<'_> {
@@ -3363,6 +3542,11 @@ impl ::flatbuffers::Verifiable for Consultation<'_> {
      .visit_field::<i64>("closes", Self::VT_CLOSES, false)?
      .visit_field::<BoundingBox>("area", Self::VT_AREA, false)?
      .visit_field::<::flatbuffers::ForwardsUOffset<&str>>("url", Self::VT_URL, false)?
+     .visit_field::<VotingRule>("rule", Self::VT_RULE, false)?
+     .visit_field::<u16>("max_choices", Self::VT_MAX_CHOICES, false)?
+     .visit_field::<i64>("budget", Self::VT_BUDGET, false)?
+     .visit_field::<::flatbuffers::ForwardsUOffset<&str>>("currency", Self::VT_CURRENCY, false)?
+     .visit_field::<i64>("proposals_opens", Self::VT_PROPOSALS_OPENS, false)?
      .finish();
     Ok(())
   }
@@ -3377,6 +3561,11 @@ pub struct ConsultationArgs<'a> {
     pub closes: i64,
     pub area: Option<&'a BoundingBox>,
     pub url: Option<::flatbuffers::WIPOffset<&'a str>>,
+    pub rule: VotingRule,
+    pub max_choices: u16,
+    pub budget: i64,
+    pub currency: Option<::flatbuffers::WIPOffset<&'a str>>,
+    pub proposals_opens: i64,
 }
 impl<'a> Default for ConsultationArgs<'a> {
   #[inline]
@@ -3391,6 +3580,11 @@ impl<'a> Default for ConsultationArgs<'a> {
       closes: 0,
       area: None,
       url: None,
+      rule: VotingRule::Single,
+      max_choices: 0,
+      budget: 0,
+      currency: None,
+      proposals_opens: 0,
     }
   }
 }
@@ -3437,6 +3631,26 @@ impl<'a: 'b, 'b, A: ::flatbuffers::Allocator + 'a> ConsultationBuilder<'a, 'b, A
     self.fbb_.push_slot_always::<::flatbuffers::WIPOffset<_>>(Consultation::VT_URL, url);
   }
   #[inline]
+  pub fn add_rule(&mut self, rule: VotingRule) {
+    self.fbb_.push_slot::<VotingRule>(Consultation::VT_RULE, rule, VotingRule::Single);
+  }
+  #[inline]
+  pub fn add_max_choices(&mut self, max_choices: u16) {
+    self.fbb_.push_slot::<u16>(Consultation::VT_MAX_CHOICES, max_choices, 0);
+  }
+  #[inline]
+  pub fn add_budget(&mut self, budget: i64) {
+    self.fbb_.push_slot::<i64>(Consultation::VT_BUDGET, budget, 0);
+  }
+  #[inline]
+  pub fn add_currency(&mut self, currency: ::flatbuffers::WIPOffset<&'b  str>) {
+    self.fbb_.push_slot_always::<::flatbuffers::WIPOffset<_>>(Consultation::VT_CURRENCY, currency);
+  }
+  #[inline]
+  pub fn add_proposals_opens(&mut self, proposals_opens: i64) {
+    self.fbb_.push_slot::<i64>(Consultation::VT_PROPOSALS_OPENS, proposals_opens, 0);
+  }
+  #[inline]
   pub fn new(_fbb: &'b mut ::flatbuffers::FlatBufferBuilder<'a, A>) -> ConsultationBuilder<'a, 'b, A> {
     let start = _fbb.start_table();
     ConsultationBuilder {
@@ -3464,6 +3678,11 @@ impl ::core::fmt::Debug for Consultation<'_> {
       ds.field("closes", &self.closes());
       ds.field("area", &self.area());
       ds.field("url", &self.url());
+      ds.field("rule", &self.rule());
+      ds.field("max_choices", &self.max_choices());
+      ds.field("budget", &self.budget());
+      ds.field("currency", &self.currency());
+      ds.field("proposals_opens", &self.proposals_opens());
       ds.finish()
   }
 }
@@ -3479,6 +3698,11 @@ pub struct ConsultationT {
   pub closes: i64,
   pub area: Option<BoundingBoxT>,
   pub url: Option<alloc::string::String>,
+  pub rule: VotingRule,
+  pub max_choices: u16,
+  pub budget: i64,
+  pub currency: Option<alloc::string::String>,
+  pub proposals_opens: i64,
 }
 impl Default for ConsultationT {
   fn default() -> Self {
@@ -3492,6 +3716,11 @@ impl Default for ConsultationT {
       closes: 0,
       area: None,
       url: None,
+      rule: VotingRule::Single,
+      max_choices: 0,
+      budget: 0,
+      currency: None,
+      proposals_opens: 0,
     }
   }
 }
@@ -3523,6 +3752,13 @@ impl ConsultationT {
     let url = self.url.as_ref().map(|x|{
       _fbb.create_string(x)
     });
+    let rule = self.rule;
+    let max_choices = self.max_choices;
+    let budget = self.budget;
+    let currency = self.currency.as_ref().map(|x|{
+      _fbb.create_string(x)
+    });
+    let proposals_opens = self.proposals_opens;
     Consultation::create(_fbb, &ConsultationArgs{
       id,
       title,
@@ -3533,6 +3769,11 @@ impl ConsultationT {
       closes,
       area,
       url,
+      rule,
+      max_choices,
+      budget,
+      currency,
+      proposals_opens,
     })
   }
 }
@@ -4191,7 +4432,7 @@ impl<'a> Pack<'a> {
     // which contains a valid value in this slot
     unsafe { self._tab.get::<::flatbuffers::ForwardsUOffset<::flatbuffers::Vector<'a, ::flatbuffers::ForwardsUOffset<Consultation>>>>(Pack::VT_CONSULTATIONS, None)}
   }
-  /// The general Latin form of every non-ASCII character the pack's texts use, for search (format 1.3): code points
+  /// The general Latin form of every non-ASCII character the pack's texts use, for search (format 1.4): code points
   /// in strictly ascending order, and at the same index in `latin_forms` their transliteration (ASCII, at most 32
   /// bytes, possibly empty). The publisher fills it from a general transliteration table, so phones need not carry
   /// one for all of Unicode.
