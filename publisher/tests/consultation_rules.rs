@@ -66,7 +66,7 @@ fn rules_costs_and_phases_reach_the_pack() {
     assert_eq!(budget.options.iter().map(|o| o.cost).collect::<Vec<_>>(), vec![60_000, 50_000, 30_000]);
     assert!(budget.proposals_opens.is_some_and(|p| p < budget.opens));
     assert_eq!(c.consultations[1].rule, VotingRuleRec::UpTo { max: 2 });
-    assert_eq!(pack.info().format_minor, 3);
+    assert!(pack.info().format_minor >= 3, "voting rules came with format 1.3");
 }
 
 #[test]
