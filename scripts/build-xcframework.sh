@@ -3,7 +3,7 @@
 # silicon and Intel) and macOS (for `swift test` on a Mac), with the UniFFI C header and module map, so the Swift
 # package in ios/ (and through it an Xcode app) links the core with no Rust toolchain on the app side.
 #
-#   scripts/build-xcframework.sh            # release build (what an app ships)
+#   scripts/build-xcframework.sh            # the `phone` profile (release with fat LTO: what an app ships)
 #   PROFILE=debug scripts/build-xcframework.sh
 #
 # Runs on macOS only, with Xcode (xcodebuild, lipo) and rustup. It installs the Rust targets it needs.
@@ -20,7 +20,7 @@ for tool in xcodebuild lipo rustup cargo; do
     command -v "$tool" >/dev/null || { echo "build-xcframework: '$tool' is missing" >&2; exit 1; }
 done
 
-PROFILE=${PROFILE:-release}
+PROFILE=${PROFILE:-phone}
 export CARGO_TARGET_DIR=${CARGO_TARGET_DIR:-$root/target}
 # The oldest systems the package supports (see ios/Package.swift).
 export IPHONEOS_DEPLOYMENT_TARGET=${IPHONEOS_DEPLOYMENT_TARGET:-15.0}
@@ -33,7 +33,7 @@ macs=(aarch64-apple-darwin x86_64-apple-darwin)
 rustup target add "$device" "${simulators[@]}" "${macs[@]}"
 
 profile_flag=()
-[[ "$PROFILE" == release ]] && profile_flag=(--release)
+[[ "$PROFILE" != debug ]] && profile_flag=(--profile "$PROFILE")
 for target in "$device" "${simulators[@]}" "${macs[@]}"; do
     echo "==> cargo build $target"
     cargo build --locked -p cityguide-ffi --lib --target "$target" ${profile_flag[@]+"${profile_flag[@]}"}

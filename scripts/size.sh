@@ -1,12 +1,12 @@
 #!/usr/bin/env bash
 # How big is the phone library, and what makes it so.
-#   scripts/size.sh                 build the release cityguide-ffi library, print its stripped size and the top crates
+#   scripts/size.sh                 build the phone library (cityguide-ffi, `phone` profile), print its stripped size and the top crates
 #   scripts/size.sh --check         the same, and fail (exit 1) when the stripped library exceeds the budget
 #   scripts/size.sh --top N         show N crates instead of 15
 #
-# The library is built exactly as `cargo build -p cityguide-ffi --release` builds it (the same crate types and
-# profile); the only addition is a linker map (-Wl,-Map), written beside it, from which the per-crate figures come.
-# The release profile keeps symbols (UniFFI reads its metadata from the unstripped library), so the size that ships
+# The library is built exactly as `cargo build -p cityguide-ffi --profile phone` builds it (the same crate types and
+# profile: what the apps ship); the only addition is a linker map (-Wl,-Map), written beside it, from which the per-crate figures come.
+# The profile keeps symbols (UniFFI reads its metadata from the unstripped library), so the size that ships
 # is that of a stripped copy: this script strips a copy and measures it.
 #
 # Units: bytes, and MB = 1,000,000 bytes (not MiB). Budget: 3,000,000 bytes (docs/performance.md, "Phone library
@@ -45,10 +45,10 @@ need cargo || { echo "cargo is missing: install Rust (https://rustup.rs)" >&2; e
 need perl || { echo "perl is missing (Debian's perl-base is essential; apt-get install perl-base)" >&2; exit 1; }
 
 target_dir=$(cargo metadata --format-version 1 --no-deps | perl -ne 'print $1 if /"target_directory":"([^"]+)"/')
-out="$target_dir/release"
+out="$target_dir/phone"
 map="$out/libcityguide_ffi.map"
-echo "building cityguide-ffi (release) ..." >&2
-cargo rustc -p cityguide-ffi --release --lib --quiet -- -C "link-arg=-Wl,-Map=$map"
+echo "building cityguide-ffi (profile phone) ..." >&2
+cargo rustc -p cityguide-ffi --profile phone --lib --quiet -- -C "link-arg=-Wl,-Map=$map"
 lib="$out/libcityguide_ffi.so"
 stripped="$out/libcityguide_ffi.stripped.so"
 strip -o "$stripped" "$lib"
@@ -56,10 +56,10 @@ strip -o "$stripped" "$lib"
 size=$(stat -c %s "$stripped")
 unstripped=$(stat -c %s "$lib")
 mb() { perl -e 'printf "%.2f", $ARGV[0] / 1e6' "$1"; }
-echo "phone library (x86_64, release): $lib"
+echo "phone library (x86_64, profile phone): $lib"
 echo "  stripped:   $size bytes ($(mb "$size") MB)"
 echo "  unstripped: $unstripped bytes ($(mb "$unstripped") MB, symbols kept for UniFFI's metadata)"
-echo "  rustc $(rustc --version | cut -d' ' -f2), profile.release as in Cargo.toml"
+echo "  rustc $(rustc --version | cut -d' ' -f2), profile.phone as in Cargo.toml"
 echo
 
 # Per crate, from the linker map (lld's format: VMA LMA Size Align Out In Symbol; rustc links with lld on
